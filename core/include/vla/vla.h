@@ -1,0 +1,25 @@
+/* Umbrella header. */
+#ifndef VLA_VLA_H
+#define VLA_VLA_H
+#include "vla/status.h"
+#include "vla/dtype.h"
+#include "vla/tensor.h"
+#include "vla/config.h"
+#include "vla/backend.h"
+#include "vla/ctx.h"
+#include "vla/ops.h"
+#include "vla/rope.h"
+#include "vla/rng.h"
+#include "vla/plugin.h"
+#include "vla/registry.h"
+#include "vla/weights.h"
+#include "vla/params.h"
+#include "vla/image.h"
+#include "vla/stats.h"
+#include "vla/prompt.h"
+#include "vla/backbone.h"
+#include "vla/head.h"
+#include "vla/tokenizer.h"
+#include "vla/normalizer.h"
+#include "vla/policy.h"
+#endif

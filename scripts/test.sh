@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The whole test suite: every meson test in the release build (ops, parsers,
+# fidelity fixtures, plugin smoke binaries, CLI end-to-end, CUDA tests that
+# skip without a GPU), the unit and smoke tests again under AddressSanitizer
+# + UndefinedBehaviorSanitizer, and a short libFuzzer run of every parser's
+# fuzz target. Ends with "N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+passed=0 failed=0 skipped=0
+
+count_meson() { # $1 = build dir; adds meson's testlog summary to the totals
+  local log="$1/meson-logs/testlog.json"
+  [ -f "$log" ] || { failed=$((failed + 1)); return; }
+  local ok fail skip
+  ok=$(grep -c '"result": "OK"' "$log" || true)
+  fail=$(grep -cE '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$log" || true)
+  skip=$(grep -c '"result": "SKIP"' "$log" || true)
+  passed=$((passed + ok)) failed=$((failed + fail)) skipped=$((skipped + skip))
+}
+
+echo "== release build: all tests"
+[ -f build/build.ninja ] || meson setup build -Dcuda=auto >/dev/null
+if ninja -C build >/dev/null; then
+  meson test -C build --num-processes "$jobs" --print-errorlogs --no-rebuild || true
+  count_meson build
+else
+  echo "build failed"; failed=$((failed + 1))
+fi
+
+echo "== ASan + UBSan build: unit and smoke tests"
+if [ ! -f build-asan/build.ninja ]; then
+  meson setup build-asan -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false \
+    -Dcuda=disabled -Dfuzz=disabled >/dev/null
+fi
+if ninja -C build-asan >/dev/null; then
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    meson test -C build-asan --num-processes "$jobs" --print-errorlogs --no-rebuild \
+    --suite core --suite config --suite ops --suite weights --suite tokenizer --suite image \
+    --suite smoke --suite cli --timeout-multiplier 4 || true
+  count_meson build-asan
+else
+  echo "sanitizer build failed"; failed=$((failed + 1))
+fi
+
+echo "== libFuzzer: short runs over every parser"
+if command -v clang >/dev/null; then
+  if [ ! -f build-fuzz/build.ninja ]; then
+    CC=clang meson setup build-fuzz -Dbuildtype=debugoptimized -Db_sanitize=address,undefined \
+      -Db_lundef=false -Dcuda=disabled -Dfuzz=enabled >/dev/null
+  fi
+  if ninja -C build-fuzz >/dev/null; then
+    seconds=${VLA_FUZZ_SECONDS:-20}
+    for bin in $(find build-fuzz -type f -name 'fuzz_*' -perm -u+x | sort); do
+      name=$(basename "$bin")
+      corpus="tests/fuzz/corpus/$name"
+      work=$(mktemp -d)
+      [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/ 2>/dev/null
+      if "$bin" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 "$work" >"$work.log" 2>&1; then
+        echo "fuzz $name: ok ($(grep -o 'stat::number_of_executed_units: [0-9]*' "$work.log" | awk '{print $2}') runs)"
+        passed=$((passed + 1))
+      else
+        echo "fuzz $name: FAILED"; tail -30 "$work.log"; failed=$((failed + 1))
+      fi
+      rm -rf "$work" "$work.log"
+    done
+  else
+    echo "fuzz build failed"; failed=$((failed + 1))
+  fi
+else
+  echo "SKIP: clang not installed, fuzz targets not built"; skipped=$((skipped + 1))
+fi
+
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+[ "$failed" -eq 0 ]
