@@ -5,8 +5,11 @@
 
 void count_groups_init(count_groups *g) { memset(g, 0, sizeof *g); }
 
-void count_groups_add(count_groups *g, const char *name, int64_t numel) {
-    const char *dot = strchr(name, '.');
+void count_groups_add(count_groups *g, const char *name, int64_t numel) { count_groups_add_depth(g, name, 1, numel); }
+
+void count_groups_add_depth(count_groups *g, const char *name, int depth, int64_t numel) {
+    const char *dot = name - 1;
+    for (int d = 0; d < depth && dot; d++) dot = strchr(dot + 1, '.');
     size_t len = dot ? (size_t)(dot - name) : strlen(name);
     if (len >= sizeof g->groups[0].name) len = sizeof g->groups[0].name - 1;
     g->total += numel;

@@ -23,6 +23,8 @@ typedef struct count_groups {
 void count_groups_init(count_groups *g);
 /* Adds numel to the group named by the part of `name` before the first '.'. */
 void count_groups_add(count_groups *g, const char *name, int64_t numel);
+/* The same with the group named by the first `depth` (>= 1) dot-separated parts. */
+void count_groups_add_depth(count_groups *g, const char *name, int depth, int64_t numel);
 /* "  <group>  <count>  (<n> tensors)" per group, then the total. */
 void count_groups_print(const count_groups *g, FILE *f);
 void count_groups_free(count_groups *g);

@@ -100,6 +100,24 @@ typedef struct vla_backend_vtable {
      * x [B, S, D], scale/shift [B, D] */
     vla_status (*modulate)(void *state, vla_tensor *out, const vla_tensor *x,
                            const vla_tensor *scale, const vla_tensor *shift);
+
+    /* Optional: bytes of device memory this backend holds now and at peak
+     * (allocator view, including its caches). */
+    vla_status (*memory_usage)(void *state, size_t *in_use, size_t *peak);
+
+    /* Optional graph capture (all four set, or none). Between graph_begin and
+     * graph_end the backend records the ops it is given instead of running
+     * them; graph_end returns an executable graph that graph_launch replays
+     * (asynchronously, in order with other work) on the same memory. During a
+     * capture the caller must not call write, read or synchronize (they fail)
+     * nor allocate new backend memory; replays read whatever the captured
+     * input buffers hold at launch time and write the captured output buffers.
+     * graph_end must be called after every graph_begin, even when an op failed
+     * (it then fails too and returns no graph). */
+    vla_status (*graph_begin)(void *state);
+    vla_status (*graph_end)(void *state, void **graph);
+    vla_status (*graph_launch)(void *state, void *graph);
+    void (*graph_destroy)(void *state, void *graph);
 } vla_backend_vtable;
 
 /* A live backend instance. */

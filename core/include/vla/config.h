@@ -65,7 +65,7 @@ vla_status vla_config_int(const vla_config *node, const char *path, int64_t *out
 vla_status vla_config_double(const vla_config *node, const char *path, double *out);
 vla_status vla_config_bool(const vla_config *node, const char *path, bool *out);
 vla_status vla_config_string(const vla_config *node, const char *path, const char **out);
-/* The same with a default used when the key is absent (a present key of the wrong type still fails). */
+/* The same with a default used when the key is absent or null (a present key of the wrong type still fails). */
 vla_status vla_config_int_or(const vla_config *node, const char *path, int64_t dflt, int64_t *out);
 vla_status vla_config_double_or(const vla_config *node, const char *path, double dflt, double *out);
 vla_status vla_config_bool_or(const vla_config *node, const char *path, bool dflt, bool *out);

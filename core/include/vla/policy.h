@@ -52,6 +52,12 @@ struct vla_config;
 /* The resolved config and the declared parameters (for dry runs and tools). */
 const struct vla_config *vla_policy_config(const vla_policy *p);
 const struct vla_params *vla_policy_params(const vla_policy *p);
+/* Memory: bytes of loaded weights, peak per-call arena bytes, and the
+ * backend's own count (0 when it does not report one). */
+typedef struct vla_policy_memory {
+    size_t weights_bytes, arena_peak_bytes, backend_in_use, backend_peak;
+} vla_policy_memory;
+void vla_policy_memory_usage(const vla_policy *p, vla_policy_memory *out);
 /* Action chunk shape: horizon T and dim A. */
 void vla_policy_action_shape(const vla_policy *p, int32_t *horizon, int32_t *dim);
 

@@ -15,6 +15,7 @@
 
 #include "vla/config.h"
 #include "vla/status.h"
+#include "vla/tokenizer.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -34,7 +35,11 @@ typedef struct vla_prompt_recipe {
 } vla_prompt_recipe;
 
 /* Read the recipe from the resolved config (vla.prompt.* plus
- * datasets.vla_data.CoT_prompt and framework.action_model.action_horizon). */
+ * datasets.vla_data.CoT_prompt and framework.action_model.action_horizon).
+ * Absent chat-template keys default to the Qwen3-VL Instruct pieces shown
+ * above; CoT_prompt is used whenever the key exists (even ""), as StarVLA
+ * does; the horizon (<vla/action_config.h>) is read, and required, only when
+ * action_suffix uses {horizon} or {placeholders} (else it stays 0). */
 vla_status vla_prompt_recipe_load(const vla_config *root, vla_prompt_recipe *out);
 void vla_prompt_recipe_free(vla_prompt_recipe *r);
 
@@ -48,6 +53,21 @@ vla_status vla_prompt_state_text(const char *instruction, const float *state, si
 /* The full text of one example (malloc'ed). */
 vla_status vla_prompt_render(const vla_prompt_recipe *r, const char *instruction,
                              const float *state, size_t state_dim, int32_t n_images, char **out);
+
+/* The processor's image expansion on token ids: append `in` to `out` with
+ * the k-th occurrence of image_pad_id replaced by tokens_per_image[k] copies
+ * (each >= 1). Fails, leaving `out` unchanged, if the number of occurrences
+ * is not n_images. `in` and `out` must be different arrays. */
+vla_status vla_prompt_expand_images(const vla_tokens *in, int32_t image_pad_id,
+                                    const int32_t *tokens_per_image, int32_t n_images,
+                                    vla_tokens *out);
+
+/* Expand each image placeholder id of `in` (in order) to tokens_per_image[i]
+ * copies; fails if the number of placeholders differs from n_images. */
+struct vla_tokens;
+vla_status vla_prompt_expand_images(const struct vla_tokens *in, int32_t image_pad_id,
+                                    const int32_t *tokens_per_image, int32_t n_images,
+                                    struct vla_tokens *out);
 
 #ifdef __cplusplus
 }
