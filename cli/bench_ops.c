@@ -20,9 +20,9 @@ typedef struct bench {
 
 typedef vla_status (*bench_fn)(vla_ctx *c, void *arg);
 
-static double now_s(void) {
+static double clock_s(clockid_t id) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -31,22 +31,29 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Median seconds of one call; outputs are released after every call. */
-static vla_status time_op(bench *b, bench_fn fn, void *arg, double *median) {
-    double t[64];
+/* Median wall and CPU seconds (all threads) of one call; outputs are
+ * released after every call. On a shared machine the CPU time shows what
+ * the kernels achieve per core when the wall clock is inflated by others. */
+static vla_status time_op(bench *b, bench_fn fn, void *arg, double *wall, double *cpu) {
+    double t[64], u[64];
     int reps = b->reps > 64 ? 64 : b->reps;
     for (int i = 0; i < WARMUP + reps; i++) {
         size_t mark = vla_ctx_mark(b->c);
-        double t0 = now_s();
+        double t0 = clock_s(CLOCK_MONOTONIC), u0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
         vla_status s = fn(b->c, arg);
         if (s == VLA_OK) s = vla_backend_synchronize(vla_ctx_backend(b->c));
-        double t1 = now_s();
+        double t1 = clock_s(CLOCK_MONOTONIC), u1 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
         vla_ctx_release(b->c, mark);
         if (s != VLA_OK) return s;
-        if (i >= WARMUP) t[i - WARMUP] = t1 - t0;
+        if (i >= WARMUP) {
+            t[i - WARMUP] = t1 - t0;
+            u[i - WARMUP] = u1 - u0;
+        }
     }
     qsort(t, (size_t)reps, sizeof t[0], cmp_double);
-    *median = t[reps / 2];
+    qsort(u, (size_t)reps, sizeof u[0], cmp_double);
+    *wall = t[reps / 2];
+    *cpu = u[reps / 2];
     return VLA_OK;
 }
 
@@ -86,15 +93,16 @@ static vla_status run_matmul(vla_ctx *c, void *arg) {
 static vla_status bench_matmul(bench *b, int64_t M, int64_t N, int64_t K, vla_dtype wt) {
     size_t mark = vla_ctx_mark(b->c);
     mm_arg a;
-    double t;
+    double t, cpu;
     vla_status s = random_tensor(b->c, VLA_F32, 2, (int64_t[]){M, K}, &a.x);
     if (s == VLA_OK) s = random_tensor(b->c, wt, 2, (int64_t[]){N, K}, &a.w);
-    if (s == VLA_OK) s = time_op(b, run_matmul, &a, &t);
+    if (s == VLA_OK) s = time_op(b, run_matmul, &a, &t, &cpu);
     if (s == VLA_OK) {
-        double gflops = 2.0 * (double)M * (double)N * (double)K / t * 1e-9;
-        double gbs = (double)(N * K) * (double)vla_dtype_size(wt) / t * 1e-9;
-        printf("matmul  M=%-5" PRId64 " N=%-5" PRId64 " K=%-5" PRId64 " w %-4s  %9.3f ms  %7.1f GFLOP/s  (weights %.1f GB/s)\n",
-               M, N, K, vla_dtype_name(wt), t * 1e3, gflops, gbs);
+        double flop = 2.0 * (double)M * (double)N * (double)K;
+        printf("matmul %5" PRId64 " x %5" PRId64 " x %5" PRId64 "  w %-4s %9.3f ms %7.1f GFLOP/s  %5.1f GFLOP/CPU-s",
+               M, N, K, vla_dtype_name(wt), t * 1e3, flop / t * 1e-9, flop / cpu * 1e-9);
+        if (M <= 16) printf("  weights %.1f GB/s", (double)(N * K) * (double)vla_dtype_size(wt) / t * 1e-9);
+        printf("\n");
     }
     vla_ctx_release(b->c, mark);
     return s;
@@ -128,12 +136,12 @@ static vla_status bench_op(bench *b, const char *what, int op, int nda, const in
                            const int64_t *sb, int ndc, const int64_t *sc) {
     size_t mark = vla_ctx_mark(b->c);
     op_arg a = {.op = op};
-    double t;
+    double t, cpu;
     vla_status s = random_tensor(b->c, VLA_F32, nda, sa, &a.a);
     if (s == VLA_OK && ndb) s = random_tensor(b->c, VLA_F32, ndb, sb, &a.b);
     if (s == VLA_OK && ndc) s = random_tensor(b->c, VLA_F32, ndc, sc, &a.c);
-    if (s == VLA_OK) s = time_op(b, run_op, &a, &t);
-    if (s == VLA_OK) printf("%-58s %9.3f ms\n", what, t * 1e3);
+    if (s == VLA_OK) s = time_op(b, run_op, &a, &t, &cpu);
+    if (s == VLA_OK) printf("%-58s %9.3f ms  (CPU %.3f ms)\n", what, t * 1e3, cpu * 1e3);
     vla_ctx_release(b->c, mark);
     return s;
 }
@@ -195,7 +203,8 @@ int bench_ops(int argc, char **argv) {
     if (s == VLA_OK) s = vla_ctx_create(be, 64u << 20, &b.c);
     if (s == VLA_OK) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        printf("vla bench ops: backend cpu, %" PRId64 " threads (%ld CPUs online), median of %d runs after %d warm-up\n",
+        printf("vla bench ops: backend cpu, %" PRId64 " threads (%ld CPUs online), median of %d runs after %d warm-up\n"
+               "(matmul M x N x K: x [M, K] times w [N, K]^T; GFLOP/CPU-s = per busy core)\n",
                threads ? threads : (int64_t)cpus, cpus, b.reps, WARMUP);
         s = run_all(&b, M, N, K);
     }

@@ -5,7 +5,7 @@
 
 void help_bench(FILE *f) {
     fprintf(f,
-            "usage: vla bench ops [--threads N]\n"
+            "usage: vla bench ops [--threads N] [--size M,N,K] [--reps N]\n"
             "       vla bench tokenizer [--tokenizer tokenizer.json] [--text FILE]\n"
             "       vla bench [policy options: see 'vla run --help'] [--iters N] [--warmup N]\n"
             "                 [--batch B] [--backend cpu|cuda] [--random-weights]\n\n"

@@ -47,6 +47,8 @@ vla_status cli_tokenizer_open(const char *plugin, const char *file, const char *
     if (!file && access(t->path, R_OK) != 0)
         return vla_error(VLA_ERR_NOT_FOUND, "no tokenizer given and the Qwen vocabulary %s is absent; "
                          "pass --tokenizer tokenizer.json", t->path);
+    char resolved[PATH_MAX];
+    if (realpath(t->path, resolved)) snprintf(t->path, sizeof t->path, "%s", resolved);
     /* Single-quoted YAML keeps any file name intact. */
     char yaml[2 * PATH_MAX + 16], *p = yaml;
     p += sprintf(p, "file: '");
@@ -113,7 +115,9 @@ static int print_tokens(const cli_tokenizer *t, const vla_tokens *ids) {
         char *text = NULL;
         if (t->vt->decode(t->self, &ids->ids[i], 1, &text) != VLA_OK) return cli_fail();
         const char *tok = t->vt->id_to_token(t->self, ids->ids[i]);
-        printf("%6zu %7d  %-16s ", i, ids->ids[i], tok ? tok : "?");
+        int width = 0; /* pad by characters, not bytes */
+        for (const char *c = tok ? tok : "?"; *c; c++) width += ((unsigned char)*c & 0xC0) != 0x80;
+        printf("%6zu %7d  %s%*s ", i, ids->ids[i], tok ? tok : "?", width < 16 ? 16 - width : 0, "");
         print_escaped(text);
         putchar('\n');
         free(text);

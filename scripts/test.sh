@@ -28,6 +28,22 @@ else
   echo "build failed"; failed=$((failed + 1))
 fi
 
+echo "== out-of-tree plugin: examples/custom-head built against the installed vla.pc"
+stage=$(mktemp -d)
+if meson install -C build --destdir "$stage" >/dev/null 2>&1 &&
+   pcdir=$(dirname "$(find "$stage" -name vla.pc | head -1)") &&
+   PKG_CONFIG_PATH="$pcdir" PKG_CONFIG_SYSROOT_DIR="$stage" \
+     cc -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC -o "$stage/vla-head-last-token-linear.so" \
+     examples/custom-head/last_token_head.c $(PKG_CONFIG_PATH="$pcdir" PKG_CONFIG_SYSROOT_DIR="$stage" pkg-config --cflags --libs vla) &&
+   VLA_PLUGIN_PATH="$stage" ./build/cli/vla plugins --kind head | grep -q "last-token-linear" &&
+   VLA_PLUGIN_PATH="$stage" ./build/cli/vla run --config examples/custom-head/config.yaml \
+     --image examples/sample_224.png --instruction "put the spoon on the towel" | grep -q "16 steps x 7 dims"; then
+  echo "custom head: ok"; passed=$((passed + 1))
+else
+  echo "custom head: FAILED"; failed=$((failed + 1))
+fi
+rm -rf "$stage"
+
 echo "== ASan + UBSan build: unit and smoke tests"
 if [ ! -f build-asan/build.ninja ]; then
   meson setup build-asan -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false \
@@ -37,7 +53,7 @@ if ninja -C build-asan >/dev/null; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     meson test -C build-asan --num-processes "$jobs" --print-errorlogs --no-rebuild \
     --suite core --suite config --suite ops --suite weights --suite tokenizer --suite image \
-    --suite smoke --suite cli --timeout-multiplier 4 || true
+    --suite smoke --suite cli --suite policy --timeout-multiplier 4 || true
   count_meson build-asan
 else
   echo "sanitizer build failed"; failed=$((failed + 1))

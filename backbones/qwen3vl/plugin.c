@@ -225,6 +225,7 @@ static vla_status run_encode(q3_backbone *m, vla_ctx *c, const vla_vlm_example *
                              vla_vlm_out *out) {
     const q3_config *cfg = &m->cfg;
     int32_t L = cfg->text.layers;
+    double t_start = vla_ctx_clock(c);
     VLA_TRY(check_examples(cfg, ex, in->batch, in));
     int32_t B = in->batch, S = in->seq;
     VLA_TRY(gather_images(cfg, ex, in));
@@ -235,8 +236,10 @@ static vla_status run_encode(q3_backbone *m, vla_ctx *c, const vla_vlm_example *
 
     vla_tensor embeds, deepstack[Q3_MAX_DEEPSTACK], h, cos, sin, mask;
     int n_ds = in->n_images ? cfg->vision.n_deepstack : 0;
+    double t_preprocessed = vla_ctx_clock(c);
     if (in->n_images)
         VLA_TRY(q3_vision_forward(cfg, &m->vw, c, in->pixels, in->n_rows, in->grids, in->n_images, &embeds, deepstack));
+    double t_vision = vla_ctx_clock(c);
     int64_t ms[2] = {B, S};
     VLA_TRY(vla_new_from_host(c, VLA_U8, 2, ms, m->host_mask, &mask));
     VLA_TRY(upload_rope(cfg, c, in->pos, B, S, &cos, &sin));
@@ -270,6 +273,10 @@ static vla_status run_encode(q3_backbone *m, vla_ctx *c, const vla_vlm_example *
     out->host_ids = m->host_ids;
     if (request & VLA_VLM_FINAL_NORM) VLA_TRY(vla_rmsnorm(c, &h, &m->tw.norm, (float)cfg->text.eps, &out->final));
     if (request & VLA_VLM_LOGITS) VLA_TRY(q3_text_logits(cfg, &m->tw, c, &h, &out->logits));
+    double t_end = vla_ctx_clock(c);
+    out->preprocess_ms = t_preprocessed - t_start;
+    out->vision_ms = t_vision - t_preprocessed;
+    out->prefill_ms = t_end - t_vision;
     return VLA_OK;
 }
 

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "vla/ops.h"
 
@@ -21,6 +22,7 @@ struct vla_ctx {
     size_t used;        /* logical bytes in use (monotone within a call) */
     size_t high_water;
     size_t next_chunk_size;
+    bool timing_off;
 };
 
 static vla_status add_chunk(vla_ctx *c, size_t size) {
@@ -97,6 +99,16 @@ void vla_ctx_release(vla_ctx *c, size_t mark) {
 }
 
 size_t vla_ctx_high_water(const vla_ctx *c) { return c->high_water; }
+
+void vla_ctx_set_timing(vla_ctx *c, bool on) { c->timing_off = !on; }
+
+double vla_ctx_clock(vla_ctx *c) {
+    if (c->timing_off) return 0;
+    if (vla_backend_synchronize(c->backend) != VLA_OK) vla_clear_error(); /* timing is best effort */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 static vla_status arena_alloc(vla_ctx *c, size_t bytes, void **ptr) {
     size_t need = (bytes + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);

@@ -76,6 +76,13 @@ static vla_status new_like(vla_ctx *c, vla_dtype dtype, const vla_tensor *x, vla
     return vla_new(c, dtype, x->ndim, x->shape, out);
 }
 
+/* Ops build their result in a local tensor and publish it only on success,
+ * so `out` may alias an input (vla_silu(c, &x, &x)) and is untouched on failure. */
+static vla_status publish(vla_status s, const vla_tensor *res, vla_tensor *out) {
+    if (s == VLA_OK) *out = *res;
+    return s;
+}
+
 /* ---- copies --------------------------------------------------------------- */
 
 static vla_status copy_raw(vla_ctx *c, const char *op, vla_tensor *dst, const vla_tensor *src) {
@@ -97,14 +104,16 @@ vla_status vla_cast(vla_ctx *c, const vla_tensor *x, vla_dtype dtype, vla_tensor
     if (!is_compute_dtype(dtype))
         return vla_error(VLA_ERR_TYPE, "cast: target dtype %s is not a compute dtype",
                          vla_dtype_name(dtype));
-    VLA_TRY(new_like(c, dtype, x, out));
-    return copy_raw(c, "cast", out, x);
+    vla_tensor res;
+    VLA_TRY(new_like(c, dtype, x, &res));
+    return publish(copy_raw(c, "cast", &res, x), &res, out);
 }
 
 vla_status vla_contiguous(vla_ctx *c, const vla_tensor *x, vla_tensor *out) {
     VLA_TRY(check_copy_src(c, "contiguous", x));
-    VLA_TRY(new_like(c, x->dtype, x, out));
-    return copy_raw(c, "contiguous", out, x);
+    vla_tensor res;
+    VLA_TRY(new_like(c, x->dtype, x, &res));
+    return publish(copy_raw(c, "contiguous", &res, x), &res, out);
 }
 
 vla_status vla_copy_into(vla_ctx *c, vla_tensor *dst, const vla_tensor *src) {
@@ -163,15 +172,16 @@ vla_status vla_concat(vla_ctx *c, const vla_tensor *const *xs, int n, int dim, v
                              shp(x, s1), shp(x0, s2), d);
         shape[d] += x->shape[d];
     }
-    VLA_TRY(vla_new(c, x0->dtype, nd, shape, out));
+    vla_tensor res;
+    VLA_TRY(vla_new(c, x0->dtype, nd, shape, &res));
     int64_t at = 0;
     for (int i = 0; i < n; i++) {
         vla_tensor part;
-        VLA_TRY(vla_view_slice(out, d, at, xs[i]->shape[d], &part));
+        VLA_TRY(vla_view_slice(&res, d, at, xs[i]->shape[d], &part));
         VLA_TRY(copy_raw(c, "concat", &part, xs[i]));
         at += xs[i]->shape[d];
     }
-    return VLA_OK;
+    return publish(VLA_OK, &res, out);
 }
 
 /* ---- matmul ---------------------------------------------------------------- */
@@ -206,8 +216,9 @@ vla_status vla_matmul(vla_ctx *c, const vla_tensor *x, const vla_tensor *w, cons
     int64_t shape[VLA_MAX_DIMS];
     memcpy(shape, x->shape, sizeof shape);
     shape[x->ndim - 1] = w->shape[0];
-    VLA_TRY(vla_new(c, VLA_F32, x->ndim, shape, out));
-    return b->vt->matmul(b->state, out, xu, wu, bu);
+    vla_tensor res;
+    VLA_TRY(vla_new(c, VLA_F32, x->ndim, shape, &res));
+    return publish(b->vt->matmul(b->state, &res, xu, wu, bu), &res, out);
 }
 
 /* ---- elementwise ------------------------------------------------------------- */
@@ -250,8 +261,9 @@ static vla_status binary(vla_ctx *c, vla_binary_op op, const char *name, const v
     vla_tensor av, bv;
     VLA_TRY(broadcast(name, a, b, &nd, shape, &av, &bv));
     REQUIRE_SLOT(be, binary, name);
-    VLA_TRY(vla_new(c, VLA_F32, nd, shape, out));
-    return be->vt->binary(be->state, op, out, &av, &bv);
+    vla_tensor res;
+    VLA_TRY(vla_new(c, VLA_F32, nd, shape, &res));
+    return publish(be->vt->binary(be->state, op, &res, &av, &bv), &res, out);
 }
 
 vla_status vla_add(vla_ctx *c, const vla_tensor *a, const vla_tensor *b, vla_tensor *out) {
@@ -298,8 +310,9 @@ static vla_status unary(vla_ctx *c, vla_unary_op op, const char *name, const vla
     vla_tensor xt;
     const vla_tensor *xu = NULL;
     VLA_TRY(make_contiguous(c, x, &xt, &xu));
-    VLA_TRY(new_like(c, VLA_F32, x, out));
-    return b->vt->unary(b->state, op, out, xu);
+    vla_tensor res;
+    VLA_TRY(new_like(c, VLA_F32, x, &res));
+    return publish(b->vt->unary(b->state, op, &res, xu), &res, out);
 }
 
 vla_status vla_silu(vla_ctx *c, const vla_tensor *x, vla_tensor *out) {
@@ -325,8 +338,9 @@ vla_status vla_scale(vla_ctx *c, const vla_tensor *x, float alpha, float beta, v
     vla_tensor xt;
     const vla_tensor *xu = NULL;
     VLA_TRY(make_contiguous(c, x, &xt, &xu));
-    VLA_TRY(new_like(c, VLA_F32, x, out));
-    return b->vt->scale(b->state, out, xu, alpha, beta);
+    vla_tensor res;
+    VLA_TRY(new_like(c, VLA_F32, x, &res));
+    return publish(b->vt->scale(b->state, &res, xu, alpha, beta), &res, out);
 }
 
 /* ---- norms ----------------------------------------------------------------- */
@@ -359,8 +373,9 @@ vla_status vla_rmsnorm(vla_ctx *c, const vla_tensor *x, const vla_tensor *w, flo
     REQUIRE_SLOT(b, rmsnorm, "rmsnorm");
     VLA_TRY(check_rows_input(c, "rmsnorm", x, &xt, &xu));
     VLA_TRY(check_vec(c, "rmsnorm", "w", w, x, &wt, &wu));
-    VLA_TRY(new_like(c, VLA_F32, x, out));
-    return b->vt->rmsnorm(b->state, out, xu, wu, eps);
+    vla_tensor res;
+    VLA_TRY(new_like(c, VLA_F32, x, &res));
+    return publish(b->vt->rmsnorm(b->state, &res, xu, wu, eps), &res, out);
 }
 
 vla_status vla_layernorm(vla_ctx *c, const vla_tensor *x, const vla_tensor *w, const vla_tensor *bias,
@@ -372,8 +387,9 @@ vla_status vla_layernorm(vla_ctx *c, const vla_tensor *x, const vla_tensor *w, c
     VLA_TRY(check_rows_input(c, "layernorm", x, &xt, &xu));
     VLA_TRY(check_vec(c, "layernorm", "w", w, x, &wt, &wu));
     VLA_TRY(check_vec(c, "layernorm", "b", bias, x, &bt, &bu));
-    VLA_TRY(new_like(c, VLA_F32, x, out));
-    return b->vt->layernorm(b->state, out, xu, wu, bu, eps);
+    vla_tensor res;
+    VLA_TRY(new_like(c, VLA_F32, x, &res));
+    return publish(b->vt->layernorm(b->state, &res, xu, wu, bu, eps), &res, out);
 }
 
 vla_status vla_softmax(vla_ctx *c, const vla_tensor *x, vla_tensor *out) {
@@ -382,8 +398,9 @@ vla_status vla_softmax(vla_ctx *c, const vla_tensor *x, vla_tensor *out) {
     const vla_tensor *xu = NULL;
     REQUIRE_SLOT(b, softmax, "softmax");
     VLA_TRY(check_rows_input(c, "softmax", x, &xt, &xu));
-    VLA_TRY(new_like(c, VLA_F32, x, out));
-    return b->vt->softmax(b->state, out, xu);
+    vla_tensor res;
+    VLA_TRY(new_like(c, VLA_F32, x, &res));
+    return publish(b->vt->softmax(b->state, &res, xu), &res, out);
 }
 
 /* ---- gather ------------------------------------------------------------------ */
@@ -432,8 +449,9 @@ vla_status vla_get_rows(vla_ctx *c, const vla_tensor *table, const vla_tensor *i
     int64_t shape[VLA_MAX_DIMS];
     memcpy(shape, ids->shape, (size_t)ids->ndim * sizeof *shape);
     shape[ids->ndim] = table->shape[1];
-    VLA_TRY(vla_new(c, VLA_F32, ids->ndim + 1, shape, out));
-    return b->vt->get_rows(b->state, out, tu, iu);
+    vla_tensor res;
+    VLA_TRY(vla_new(c, VLA_F32, ids->ndim + 1, shape, &res));
+    return publish(b->vt->get_rows(b->state, &res, tu, iu), &res, out);
 }
 
 /* ---- attention, rope, modulate --------------------------------------------------- */
@@ -494,8 +512,9 @@ vla_status vla_attention(vla_ctx *c, const vla_tensor *q, const vla_tensor *k, c
     VLA_TRY(kv_layout(c, k, &kt, &ku));
     VLA_TRY(kv_layout(c, v, &vt, &vu));
     int64_t shape[4] = {B, q->shape[1], Hq, v->shape[3]};
-    VLA_TRY(vla_new(c, VLA_F32, 4, shape, out));
-    return b->vt->attention(b->state, out, qu, ku, vu, &params);
+    vla_tensor res;
+    VLA_TRY(vla_new(c, VLA_F32, 4, shape, &res));
+    return publish(b->vt->attention(b->state, &res, qu, ku, vu, &params), &res, out);
 }
 
 vla_status vla_rope(vla_ctx *c, const vla_tensor *x, const vla_tensor *cos, const vla_tensor *sin,
@@ -522,8 +541,9 @@ vla_status vla_rope(vla_ctx *c, const vla_tensor *x, const vla_tensor *cos, cons
     VLA_TRY(make_contiguous(c, x, &xt, &xu));
     VLA_TRY(make_contiguous(c, cos, &ct, &cu));
     VLA_TRY(make_contiguous(c, sin, &st, &su));
-    VLA_TRY(new_like(c, VLA_F32, x, out));
-    return b->vt->rope(b->state, out, xu, cu, su);
+    vla_tensor res;
+    VLA_TRY(new_like(c, VLA_F32, x, &res));
+    return publish(b->vt->rope(b->state, &res, xu, cu, su), &res, out);
 }
 
 vla_status vla_modulate(vla_ctx *c, const vla_tensor *x, const vla_tensor *scale,
@@ -546,6 +566,7 @@ vla_status vla_modulate(vla_ctx *c, const vla_tensor *x, const vla_tensor *scale
     VLA_TRY(make_contiguous(c, x, &xt, &xu));
     VLA_TRY(make_contiguous(c, scale, &ct, &cu));
     VLA_TRY(make_contiguous(c, shift, &st, &su));
-    VLA_TRY(new_like(c, VLA_F32, x, out));
-    return b->vt->modulate(b->state, out, xu, cu, su);
+    vla_tensor res;
+    VLA_TRY(new_like(c, VLA_F32, x, &res));
+    return publish(b->vt->modulate(b->state, &res, xu, cu, su), &res, out);
 }

@@ -167,6 +167,7 @@ static vla_py *new_seq(vla_pickle *vm, vla_py_kind kind, vla_py **items, size_t 
 static vla_status seq_append(vla_pickle *vm, vla_py *o, vla_py *const *items, size_t n) {
     if (o->kind != VLA_PY_LIST)
         return fail(vm, VLA_ERR_PARSE, "APPEND to a %s (only lists are supported)", vla_py_kind_name(o->kind));
+    if (n == 0) return VLA_OK;
     if (o->len + n > o->cap) {
         size_t cap = o->cap ? o->cap : 8;
         while (cap < o->len + n) cap *= 2;
@@ -334,7 +335,7 @@ static vla_status op_from_mark(vla_pickle *vm, uint8_t op) {
     size_t base = 0;
     VLA_TRY(pop_mark(vm, &base));
     size_t n = vm->sp - base;
-    vla_py **items = vm->st + base;
+    vla_py **items = n ? vm->st + base : NULL;
     vm->sp = base;
     switch (op) {
     case 't': return push(vm, new_seq(vm, VLA_PY_TUPLE, items, n));

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "paths.h"
@@ -60,12 +59,6 @@ struct vla_policy {
     float *normalized, *actions;
     size_t actions_cap;
 };
-
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static void set_base_dir(vla_policy *p, const char *config_path) {
     char resolved[PATH_MAX];
@@ -409,7 +402,7 @@ vla_status vla_policy_predict_batch(vla_policy *p, const vla_policy_example *exa
         VLA_TRY(vla_stats_select(p->stats, opts->unnorm_key, &entry));
     }
 
-    double t0 = now_ms();
+    double t0 = vla_ctx_clock(p->ctx);
     vla_tokens ids[POLICY_MAX_BATCH];
     vla_vlm_example vex[POLICY_MAX_BATCH];
     float *head_state = NULL;
@@ -430,7 +423,7 @@ vla_status vla_policy_predict_batch(vla_policy *p, const vla_policy_example *exa
                 memcpy(head_state + (size_t)b * state_dim, examples[b].state, state_dim * sizeof(float));
         }
     }
-    double t_tok = now_ms();
+    double t_tok = vla_ctx_clock(p->ctx);
 
     vla_vlm_out vlm;
     memset(&vlm, 0, sizeof vlm);
@@ -438,14 +431,14 @@ vla_status vla_policy_predict_batch(vla_policy *p, const vla_policy_example *exa
     if (s == VLA_OK) s = ensure_action_buffers(p, n_act);
     if (s == VLA_OK) s = vla_ctx_reset(p->ctx);
     if (s == VLA_OK) s = p->bb_vt->encode(p->bb, p->ctx, vex, batch, p->head_info.vlm_request, &vlm);
-    double t_vlm = now_ms();
+    double t_vlm = vla_ctx_clock(p->ctx);
     if (s == VLA_OK) {
         vla_head_input hin = {batch, head_state, opts->noise, opts->seed, p->placeholder_id};
         s = p->head_vt->predict(p->head, p->ctx, &vlm, &hin, p->normalized);
     }
-    double t_head = now_ms();
+    double t_head = vla_ctx_clock(p->ctx);
     if (s == VLA_OK) s = unnormalize(p, batch, opts->unnorm_key);
-    double t_end = now_ms();
+    double t_end = vla_ctx_clock(p->ctx);
 
     for (int32_t b = 0; b < batch; b++) vla_tokens_free(&ids[b]);
     free(head_state);
@@ -458,7 +451,7 @@ vla_status vla_policy_predict_batch(vla_policy *p, const vla_policy_example *exa
     out->actions = p->actions;
     out->times.preprocess_ms = (t_tok - t0) + vlm.preprocess_ms;
     out->times.vision_ms = vlm.vision_ms;
-    out->times.prefill_ms = vlm.prefill_ms > 0 ? vlm.prefill_ms : (t_vlm - t_tok) - vlm.preprocess_ms - vlm.vision_ms;
+    out->times.prefill_ms = vlm.prefill_ms;
     out->times.head_ms = t_head - t_vlm;
     out->times.total_ms = t_end - t0;
     return VLA_OK;

@@ -7,11 +7,31 @@
 #include "cpu.h"
 #include "vla/plugin.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 #define CPU_ALIGN 64
 #define CPU_MAX_THREADS 1024
 /* Below this much work (in flops, about 10 us on one core) waking the
  * workers costs more than it saves. */
 #define CPU_SERIAL_WORK 262144.0
+
+/* allow_simd = 0 (config `simd: false`) forces the portable kernels, so the
+ * tests can check both sets on one machine. */
+static const cpu_kernels *select_kernels(int allow_simd) {
+#if defined(__x86_64__) || defined(__i386__)
+    /* F16C via CPUID: older compilers' __builtin_cpu_supports lacks it */
+    unsigned eax, ebx, ecx, edx;
+    int f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C);
+    __builtin_cpu_init();
+    if (allow_simd && f16c && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return &cpu_kernels_avx2;
+#else
+    (void)allow_simd;
+#endif
+    return &cpu_kernels_generic;
+}
 
 void cpu_parallel(cpu_state *st, int64_t n_tasks, double work, cpu_task_fn fn, void *arg) {
     cpu_pool_run(st->pool, n_tasks, fn, arg, work < CPU_SERIAL_WORK);
@@ -31,9 +51,12 @@ static vla_status cpu_create(const vla_config *cfg, void **state) {
         VLA_TRY(vla_config_int_or(cfg, "threads", 0, &threads));
         VLA_TRY(vla_config_bool_or(cfg, "simd", true, &simd));
     }
-    if (threads < 0 || threads > CPU_MAX_THREADS)
-        return vla_error(VLA_ERR_INVALID_ARG, "backend.threads: %lld is out of range (0 = all CPUs, max %d)",
+    if (threads < 0 || threads > CPU_MAX_THREADS) {
+        const vla_config *node = vla_config_get(cfg, "threads");
+        return vla_error(VLA_ERR_INVALID_ARG, "%s:%d: %s: %lld is out of range (0 = all CPUs, max %d)",
+                         vla_config_file(node), vla_config_line(node), vla_config_path(node),
                          (long long)threads, CPU_MAX_THREADS);
+    }
     if (threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (n > CPU_MAX_THREADS ? CPU_MAX_THREADS : n) : 1;
@@ -41,7 +64,7 @@ static vla_status cpu_create(const vla_config *cfg, void **state) {
     cpu_state *st = calloc(1, sizeof *st);
     if (!st) return vla_error(VLA_ERR_OOM, "cpu backend: out of memory");
     st->n_threads = (int)threads;
-    st->k = cpu_kernels_select(simd);
+    st->k = select_kernels(simd);
     vla_status s = cpu_gemm_buffers_alloc(st);
     if (s == VLA_OK) s = cpu_pool_create(st->n_threads, &st->pool);
     if (s != VLA_OK) {

@@ -1,7 +1,6 @@
 /* Inner loops that benefit from SIMD, behind a table chosen once at
- * backend creation: AVX2/FMA/F16C when the CPU has them (checked with
- * __builtin_cpu_supports), else portable C. Everything above these loops
- * (blocking, packing, threading) is shared. */
+ * backend creation (backend.c): AVX2/FMA/F16C when the CPU has them, else
+ * portable C. Everything above these loops (blocking, threading) is shared. */
 #ifndef VLA_CPU_KERNELS_H
 #define VLA_CPU_KERNELS_H
 
@@ -38,9 +37,6 @@ extern const cpu_kernels cpu_kernels_generic;
 #if defined(__x86_64__) || defined(__i386__)
 extern const cpu_kernels cpu_kernels_avx2;
 #endif
-
-/* allow_simd = 0 forces the portable kernels (config `simd: false`, for tests). */
-const cpu_kernels *cpu_kernels_select(int allow_simd);
 
 /* The portable packing, also the AVX2 kernels' fallback for edge panels. */
 void cpu_pack_panel_generic(const void *w, vla_dtype t, int64_t ldw, int rows, int64_t kc, float *dst);

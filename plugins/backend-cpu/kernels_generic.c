@@ -1,10 +1,6 @@
 /* Portable kernels: plain loops the compiler can vectorise for any target. */
 #include "kernels.h"
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
-#endif
-
 static void gemm_tile(int64_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc,
                       int accumulate) {
     float acc[CPU_MR][CPU_NR] = {{0}};
@@ -70,16 +66,3 @@ const cpu_kernels cpu_kernels_generic = {
     .to_f32 = to_f32,
     .mix_rows = mix_rows,
 };
-
-const cpu_kernels *cpu_kernels_select(int allow_simd) {
-#if defined(__x86_64__) || defined(__i386__)
-    unsigned eax, ebx, ecx, edx;
-    int f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C);
-    __builtin_cpu_init();
-    if (allow_simd && f16c && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return &cpu_kernels_avx2;
-#else
-    (void)allow_simd;
-#endif
-    return &cpu_kernels_generic;
-}

@@ -102,20 +102,23 @@ __global__ void __launch_bounds__(THREADS) attention_kernel(attn_args a) {
                     s = acc * a.scale;
                 }
                 const float m_new = fmaxf(m[rr], warp_max(s));
-                if (m_new == -INFINITY) continue; /* nothing visible yet (uniform across the warp) */
-                const float p = ok ? expf(s - m_new) : 0.0f;
-                const float alpha = expf(m[rr] - m_new); /* 0 on the first visible tile */
-                l[rr] = l[rr] * alpha + warp_sum(p);
-                m[rr] = m_new;
-                float *pr = sp + r * KT, *orow = so + r * Dv;
-                pr[lane] = p;
-                __syncwarp();
-                for (int c = lane; c < Dv; c += 32) {
-                    float acc = orow[c] * alpha;
-                    for (int jj = 0; jj < KT; jj++) acc += pr[jj] * sv[jj * Dv + c];
-                    orow[c] = acc;
+                /* m_new is uniform across the warp; -inf means nothing visible yet. (An
+                 * if, not a continue: a continue here makes nvcc spill m and l.) */
+                if (m_new != -INFINITY) {
+                    const float p = ok ? expf(s - m_new) : 0.0f;
+                    const float alpha = expf(m[rr] - m_new); /* 0 on the first visible tile */
+                    l[rr] = l[rr] * alpha + warp_sum(p);
+                    m[rr] = m_new;
+                    float *pr = sp + r * KT, *orow = so + r * Dv;
+                    pr[lane] = p;
+                    __syncwarp();
+                    for (int c = lane; c < Dv; c += 32) {
+                        float acc = orow[c] * alpha;
+                        for (int jj = 0; jj < KT; jj++) acc += pr[jj] * sv[jj * Dv + c];
+                        orow[c] = acc;
+                    }
+                    __syncwarp(); /* pr is rewritten for this row only in the next key tile */
                 }
-                __syncwarp(); /* pr is rewritten for this row only in the next key tile */
             }
         }
 

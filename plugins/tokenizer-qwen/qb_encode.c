@@ -27,7 +27,7 @@ static vla_status qb_cache_put(qbpe *t, const char *piece, size_t len, const int
     }
     int32_t at = (int32_t)t->cache_n;
     t->cache_ids[t->cache_n++] = (int32_t)n;
-    memcpy(t->cache_ids + t->cache_n, ids, n * sizeof *ids);
+    if (n) memcpy(t->cache_ids + t->cache_n, ids, n * sizeof *ids);
     t->cache_n += n;
     return qb_strmap_put(&t->cache, piece, len, at, NULL);
 }
@@ -55,7 +55,8 @@ static vla_status qb_piece(qbpe *t, const char *piece, size_t len, vla_tokens *o
         }
     }
     VLA_TRY(qbpe_bpe_piece(t, piece, len, out));
-    return qb_cache_put(t, piece, len, out->ids + start, out->n - start);
+    /* A piece of bytes missing from the vocabulary gives no ids at all. */
+    return qb_cache_put(t, piece, len, out->n > start ? out->ids + start : NULL, out->n - start);
 }
 
 /* HF's Split(Isolated): every regex match and every gap between matches is
@@ -92,19 +93,11 @@ static vla_status qb_split(qbpe *t, const char *s, size_t len, vla_tokens *out) 
     return VLA_OK;
 }
 
-/* Bytes below 0xCC are code points below U+0300, which are all NFC-stable
- * and compose with nothing that follows unless a later byte is >= 0xCC. */
-static int qb_nfc_trivial(const char *s, size_t len) {
-    for (size_t i = 0; i < len; i++)
-        if ((uint8_t)s[i] >= 0xCC) return 0;
-    return 1;
-}
-
 static vla_status qb_segment_normalized(qbpe *t, const char *s, size_t len, vla_tokens *out) {
     size_t run = 0, i = 0;
     int32_t id;
     while (i < len) {
-        size_t m = qb_trie_longest(&t->added_norm, s + i, len - i, &id);
+        size_t m = qb_trie_may_start(&t->added_norm, (uint8_t)s[i]) ? qb_trie_longest(&t->added_norm, s + i, len - i, &id) : 0;
         if (!m) {
             i++;
             continue;
@@ -119,23 +112,15 @@ static vla_status qb_segment_normalized(qbpe *t, const char *s, size_t len, vla_
 
 static vla_status qb_segment(qbpe *t, const char *s, size_t len, vla_tokens *out) {
     if (!len) return VLA_OK;
-    if (!t->nfc || qb_nfc_trivial(s, len)) return qb_segment_normalized(t, s, len, out);
-    utf8proc_uint8_t *norm = NULL;
-    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &norm,
-                                      UTF8PROC_STABLE | UTF8PROC_COMPOSE);
-    if (n < 0)
-        return vla_error(n == UTF8PROC_ERROR_NOMEM ? VLA_ERR_OOM : VLA_ERR_PARSE,
-                         "%s: NFC normalisation failed: %s", t->name, utf8proc_errmsg(n));
-    vla_status st = qb_segment_normalized(t, (const char *)norm, (size_t)n, out);
-    free(norm);
-    return st;
+    if (t->nfc) VLA_TRY(qb_nfc(s, len, &t->norm, &s, &len));
+    return qb_segment_normalized(t, s, len, out);
 }
 
 static vla_status qb_encode_valid(qbpe *t, const char *s, size_t len, vla_tokens *out) {
     size_t run = 0, i = 0;
     int32_t id;
     while (i < len) {
-        size_t m = qb_trie_longest(&t->added_raw, s + i, len - i, &id);
+        size_t m = qb_trie_may_start(&t->added_raw, (uint8_t)s[i]) ? qb_trie_longest(&t->added_raw, s + i, len - i, &id) : 0;
         if (!m) {
             i++;
             continue;

@@ -47,10 +47,11 @@ static vla_status qb_str(const qbpe *t, const cJSON *obj, const char *key, const
 }
 
 static vla_status qb_id(const qbpe *t, const cJSON *v, const char *path, int32_t *out) {
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int32_t)v->valuedouble)
-        return qb_fail(t, VLA_ERR_TYPE, path, "expected an integer id");
-    if (v->valuedouble < 0 || v->valuedouble >= QB_MAX_ID)
-        return qb_fail(t, VLA_ERR_LIMIT, path, "id %.0f is outside [0, %d)", v->valuedouble, QB_MAX_ID);
+    if (!cJSON_IsNumber(v)) return qb_fail(t, VLA_ERR_TYPE, path, "expected an integer id");
+    if (!(v->valuedouble >= 0 && v->valuedouble < QB_MAX_ID))
+        return qb_fail(t, VLA_ERR_LIMIT, path, "id %g is outside [0, %d)", v->valuedouble, QB_MAX_ID);
+    if (v->valuedouble != (double)(int32_t)v->valuedouble)
+        return qb_fail(t, VLA_ERR_TYPE, path, "id %g is not an integer", v->valuedouble);
     *out = (int32_t)v->valuedouble;
     return VLA_OK;
 }
@@ -430,6 +431,7 @@ void qbpe_free(qbpe *t) {
     free(t->syms);
     free(t->heap);
     free(t->scratch.p);
+    free(t->norm.p);
     pcre2_match_data_free(t->md);
     pcre2_match_context_free(t->mctx);
     pcre2_jit_stack_free(t->jit_stack);

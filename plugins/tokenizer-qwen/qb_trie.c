@@ -45,9 +45,7 @@ oom:
 }
 
 size_t qb_trie_longest(const qb_trie *t, const char *s, size_t len, int32_t *token) {
-    if (!t->n || !len) return 0;
-    uint8_t b0 = (uint8_t)s[0];
-    if (!(t->first[b0 >> 3] & (1u << (b0 & 7)))) return 0;
+    if (!t->n || !len || !qb_trie_may_start(t, (uint8_t)s[0])) return 0;
     size_t best = 0;
     int32_t node = 0;
     for (size_t i = 0; i < len; i++) {

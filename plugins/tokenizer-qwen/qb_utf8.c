@@ -1,5 +1,7 @@
 /* UTF-8 well-formedness (Unicode Table 3-7) with Python's replacement rule,
  * and the GPT-2 byte <-> unicode table. */
+#include <string.h>
+
 #include "qbpe.h"
 
 size_t qb_utf8_seq(const unsigned char *s, size_t len, size_t *bad) {
@@ -36,6 +38,11 @@ size_t qb_utf8_check(const char *s, size_t len) {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, bad;
     while (i < len) {
+        uint64_t w;
+        if (len - i >= 8 && (memcpy(&w, p + i, 8), !(w & 0x8080808080808080ull))) {
+            i += 8;
+            continue;
+        }
         if (p[i] < 0x80) {
             i++;
             continue;

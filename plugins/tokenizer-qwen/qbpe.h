@@ -1,7 +1,8 @@
 /* Byte-level BPE as Hugging Face `tokenizers` runs it for Qwen2/Qwen3
  * (tokenizer.json: NFC normalizer, Split(regex, Isolated) + ByteLevel
  * pre-tokenizer, BPE model, ByteLevel decoder). Internal to the plugin; the
- * smoke test and the fuzz targets use it directly.
+ * fuzz targets use it directly. One instance may be shared by threads:
+ * encodes take turns on its lock (they share the piece cache).
  *
  * Invalid UTF-8 in the text to encode is replaced first, each maximal
  * ill-formed subpart by one U+FFFD, exactly as Python's
@@ -84,6 +85,10 @@ size_t qb_utf8_check(const char *s, size_t len);
 /* Append s to out with every maximal ill-formed subpart replaced by U+FFFD. */
 vla_status qb_utf8_repair(const char *s, size_t len, qb_buf *out);
 
+/* NFC of well-formed s (qb_nfc.c): *res is s itself when nothing changes,
+ * else out's contents. */
+vla_status qb_nfc(const char *s, size_t len, qb_buf *out, const char **res, size_t *res_len);
+
 /* GPT-2 byte <-> unicode table: byte b is written as code point qb_byte_cp(b). */
 uint32_t qb_byte_cp(uint8_t b);
 /* The byte a code point stands for, or -1. */
@@ -101,6 +106,8 @@ typedef struct qb_trie {
     uint8_t first[32]; /* bitmap of first bytes, to skip quickly */
 } qb_trie;
 vla_status qb_trie_add(qb_trie *t, const char *s, size_t len, int32_t token);
+/* Can a token start with byte b? (the scan loops' fast path) */
+static inline int qb_trie_may_start(const qb_trie *t, uint8_t b) { return t->first[b >> 3] & (1u << (b & 7)); }
 /* Length of the longest token starting at s (its id in *token), or 0. */
 size_t qb_trie_longest(const qb_trie *t, const char *s, size_t len, int32_t *token);
 void qb_trie_free(qb_trie *t);
@@ -135,6 +142,7 @@ typedef struct qbpe {
     struct qb_cand *heap;
     size_t heap_cap;
     qb_buf scratch; /* byte-level spelling of a piece (ignore_merges) */
+    qb_buf norm;    /* NFC output */
 } qbpe;
 
 /* Parse tokenizer.json text; `name` is used in messages. */

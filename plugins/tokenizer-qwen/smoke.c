@@ -11,8 +11,8 @@
 #include "vla/tokenizer.h"
 
 static const char *const texts[] = {
-    "<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>put the spoon on the towel<|im_end|>\n"
-    "<|im_start|>assistant\n",
+    ("<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>put the spoon on the towel<|im_end|>\n"
+     "<|im_start|>assistant\n"),
     "Hello, world! It's 2025:   tabs\tand\r\nnewlines\n\n  end  ",
     "\xe4\xbd\xa0\xe5\xa5\xbd \xf0\x9f\x94\x8d <think>x</think> caf\x65\xcc\x81",
 };

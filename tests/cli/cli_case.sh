@@ -90,6 +90,14 @@ bad_inputs)
   expect_fail run --image "$img" --instruction "$instr" --state "0 0 0"
   expect_err "state has 3 values"
   ;;
+checkpoint_missing_tensor)
+  # a run folder whose checkpoint holds only the backbone (every head tensor missing)
+  mkdir -p "$tmp/run/checkpoints"
+  cp tests/fixtures/qwen3vl/tiny/model.safetensors "$tmp/run/checkpoints/steps_1_model.safetensors"
+  printf 'framework:\n  name: QwenPI_v3\n  action_model:\n    diffusion_model_cfg:\n      action_dit_hidden_dim: 64\n      attention_head_dim: 16\nvla:\n  backbone:\n    model_dir: %s/tests/fixtures/qwen3vl/tiny\n  tokenizer:\n    file: %s/configs/tiny/tokenizer.json\n  weights:\n    backbone_prefix: ""\n' "$root" "$root" >"$tmp/run/config.yaml"
+  expect_fail run --checkpoint "$tmp/run" --image "$img" --instruction "$instr"
+  expect_err "96 missing"; expect_err "project_layers.0.0.weight"
+  ;;
 usage)
   expect_rc 2 run --no-such-option 1 --image "$img" --instruction "$instr"
   expect_rc 2 run --image "$img"

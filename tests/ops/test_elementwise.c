@@ -171,7 +171,27 @@ static void modulate_cases(vla_ctx *c, const char *label) {
     }
 }
 
+/* `out` may be the same struct as an input: the op reads it before replacing it. */
+static void aliasing_cases(vla_ctx *c, const char *label) {
+    float xh[17], yh[17];
+    for (int i = 0; i < 17; i++) {
+        xh[i] = urand() * 4.0f;
+        yh[i] = urand();
+    }
+    vla_tensor x = up(c, VLA_F32, 1, (int64_t[]){17}, xh), y = up(c, VLA_F32, 1, (int64_t[]){17}, yh);
+    CHECK_OK(vla_silu(c, &x, &x));
+    CHECK_OK(vla_add(c, &x, &y, &y));
+    double ref[17];
+    for (int i = 0; i < 17; i++) ref[i] = xh[i] / (1.0 + exp(-(double)xh[i])) + yh[i];
+    float *got = down(c, &y);
+    char what[64];
+    snprintf(what, sizeof what, "silu then add into an input's struct [%s]", label);
+    CHECK(close_to(what, got, ref, 17, 1e-6, 1e-5));
+    free(got);
+}
+
 static void run(vla_ctx *c, const char *label) {
+    aliasing_cases(c, label);
     binary_cases(c, label);
     unary_cases(c, label);
     modulate_cases(c, label);

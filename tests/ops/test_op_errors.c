@@ -113,6 +113,26 @@ static void unsupported_slot(const vla_plugin_desc *desc) {
     vla_backend_destroy(be);
 }
 
+/* The backend's own config keys are checked. */
+static void config_errors(vla_registry *reg) {
+    static const struct {
+        const char *yaml, *needle;
+        vla_status code;
+    } cases[] = {
+        {"threads: -3\n", "threads: -3 is out of range", VLA_ERR_INVALID_ARG},
+        {"threads: many\n", "threads", VLA_ERR_TYPE},
+        {"simd: maybe\n", "simd", VLA_ERR_TYPE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        vla_config *cfg = NULL;
+        vla_backend *be = NULL;
+        CHECK_OK(vla_config_parse(cases[i].yaml, strlen(cases[i].yaml), "backend.yaml", &cfg));
+        CHECK_ERR(vla_registry_open_backend(reg, "cpu", cfg, &be), cases[i].code, cases[i].needle);
+        CHECK(be == NULL);
+        vla_config_free(cfg);
+    }
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: %s PLUGIN_DIR\n", argv[0]);
@@ -129,6 +149,7 @@ int main(int argc, char **argv) {
     if (be) CHECK_OK(vla_ctx_create(be, 1 << 20, &c));
     if (c) shape_errors(c);
     if (desc) unsupported_slot(desc);
+    if (reg) config_errors(reg);
     vla_ctx_destroy(c);
     vla_backend_destroy(be);
     vla_registry_close(reg);

@@ -7,8 +7,10 @@
  * logits are compared.
  * Tolerance: f32 CPU, relative error max|ours - ref| / max|ref| <= 1e-4 per
  * tensor (valid rows only where there is padding); positions exact. */
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fixture.h"
 #include "qwen3vl.h"
@@ -169,6 +171,19 @@ static void run_case(env_t *E, const char *file) {
     compare("final norm", ours, ref, n, (size_t)D, mask);
     free(ref);
     free(ours);
+    /* Pin the semantics (docs/hidden-states.md): entries 1..3 include the
+     * DeepStack addition, the last entry is not final-normed. */
+    int L = E->cfg.text.layers;
+    for (int k = 1; k <= L; k++) {
+        snprintf(name, sizeof name, k < L ? "layer_out_raw.%d" : "last_hidden_state", k - 1);
+        ref = fixture_read(cw, name, VLA_F32, NULL, NULL);
+        ours = download(E, &out.hidden[k]);
+        double e = ref ? rel_error(ours, ref, n, (size_t)D, mask) : 0;
+        if (k <= E->cfg.vision.n_deepstack || k == L)
+            CHECK_MSG(e > 1e-2, "hidden_states.%d matches %s: the semantics changed", k, name);
+        free(ref);
+        free(ours);
+    }
     float *all_logits = fixture_read(cw, "logits", VLA_F32, NULL, NULL), *lg = download(E, &out.logits);
     float *last = malloc(sizeof *last * B * V);
     for (int b = 0; b < B; b++) memcpy(last + b * V, all_logits + ((size_t)b * S + S - 1) * V, sizeof *last * V);
@@ -208,6 +223,100 @@ static void run_case(env_t *E, const char *file) {
     vla_weights_close(cw);
 }
 
+/* A StarVLA-style copy of the tiny checkpoint: every name under
+ * "qwen_vl_interface.model." plus a stored lm_head.weight (a state_dict
+ * holds tied weights twice; here a copy of the embedding appended to the data
+ * section). It must load strictly under that prefix and give the same logits. */
+static int write_prefixed_copy(const char *dst) {
+    FILE *f = fopen(fixture("qwen3vl/tiny/model.safetensors"), "rb");
+    if (!f) return -1;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *bytes = malloc((size_t)size);
+    size_t got = bytes ? fread(bytes, 1, (size_t)size, f) : 0;
+    fclose(f);
+    uint64_t hlen = 0;
+    for (int i = 7; got == (size_t)size && i >= 0; i--) hlen = hlen << 8 | bytes[i];
+    cJSON *in = got == (size_t)size ? cJSON_ParseWithLength((const char *)bytes + 8, (size_t)hlen) : NULL, *out = cJSON_CreateObject();
+    const cJSON *e;
+    size_t data_len = (size_t)size - 8 - hlen;
+    double head[2] = {0, 0};
+    cJSON_ArrayForEach(e, in) {
+        char name[512];
+        snprintf(name, sizeof name, "%s%s", strcmp(e->string, "__metadata__") ? "qwen_vl_interface.model." : "", e->string);
+        cJSON_AddItemToObject(out, name, cJSON_Duplicate(e, 1));
+        if (strcmp(e->string, "model.language_model.embed_tokens.weight") == 0) {
+            cJSON *copy = cJSON_Duplicate(e, 1), *offs = cJSON_GetObjectItem(copy, "data_offsets");
+            head[0] = cJSON_GetArrayItem(offs, 0)->valuedouble;
+            head[1] = cJSON_GetArrayItem(offs, 1)->valuedouble;
+            cJSON_ReplaceItemInObject(copy, "data_offsets",
+                                      cJSON_CreateDoubleArray((double[]){(double)data_len, data_len + head[1] - head[0]}, 2));
+            cJSON_AddItemToObject(out, "qwen_vl_interface.model.lm_head.weight", copy);
+        }
+    }
+    char *header = cJSON_PrintUnformatted(out);
+    int rc = -1;
+    FILE *o = header ? fopen(dst, "wb") : NULL;
+    if (o) {
+        size_t n = strlen(header), padded = (n + 7) / 8 * 8;
+        unsigned char len8[8];
+        for (int i = 0; i < 8; i++) len8[i] = (unsigned char)(padded >> (8 * i));
+        fwrite(len8, 1, 8, o);
+        fwrite(header, 1, n, o);
+        for (size_t i = n; i < padded; i++) fputc(' ', o);
+        fwrite(bytes + 8 + hlen, 1, data_len, o);
+        fwrite(bytes + 8 + hlen + (size_t)head[0], 1, (size_t)(head[1] - head[0]), o);
+        rc = fclose(o);
+    }
+    free(header);
+    cJSON_Delete(in);
+    cJSON_Delete(out);
+    free(bytes);
+    return rc;
+}
+
+static void check_starvla_layout(env_t *E) {
+    char path[] = "/tmp/test-qwen3vl-XXXXXX.safetensors";
+    int fd = mkstemps(path, 12);
+    if (fd < 0 || close(fd) || write_prefixed_copy(path)) {
+        CHECK_MSG(0, "cannot write %s", path);
+        return;
+    }
+    vla_weights *w = NULL;
+    vla_params *p = NULL;
+    void *bb = NULL;
+    vla_plugin_env env = {E->node, E->node, E->backend, "."};
+    CHECK_OK(vla_weights_open(path, NULL, NULL, &w));
+    CHECK_OK(E->vt->create(&env, &bb));
+    CHECK_OK(vla_params_create(&p));
+    if (!test_failures) {
+        CHECK_OK(vla_params_set_prefix(p, "qwen_vl_interface.model."));
+        CHECK_OK(E->vt->declare_params(bb, p));
+        CHECK_OK(vla_params_load(p, w, E->backend, NULL));
+    }
+    if (!test_failures) {
+        int32_t ids[] = {2001, 872, 198, 1500, 42, 7, 2002, 198, 2001, 1091, 198};
+        vla_vlm_example ex = {ids, 11, NULL, 0};
+        vla_vlm_out a, b;
+        CHECK_OK(vla_ctx_reset(E->ctx));
+        CHECK_OK(E->vt->encode(E->bb, E->ctx, &ex, 1, VLA_VLM_LOGITS, &a));
+        CHECK_OK(E->vt->encode(bb, E->ctx, &ex, 1, VLA_VLM_LOGITS, &b));
+        if (!test_failures) {
+            float *la = download(E, &a.logits), *lb = download(E, &b.logits);
+            CHECK_MSG(memcmp(la, lb, sizeof *la * E->cfg.text.vocab) == 0,
+                      "the StarVLA-prefixed copy gives different logits");
+            printf("StarVLA-prefixed checkpoint with a stored lm_head: loads strictly, same logits\n");
+            free(la);
+            free(lb);
+        }
+    }
+    vla_params_destroy(p);
+    if (bb) E->vt->destroy(bb);
+    vla_weights_close(w);
+    unlink(path);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) return fprintf(stderr, "usage: test-qwen3vl-fidelity BACKEND.so\n"), 2;
     env_t E = {0};
@@ -232,6 +341,7 @@ int main(int argc, char **argv) {
     run_case(&E, "case1_single_image.safetensors");
     run_case(&E, "case2_two_images.safetensors");
     run_case(&E, "case3_batch_left_pad.safetensors");
+    check_starvla_layout(&E);
     vla_ctx_destroy(E.ctx);
     vla_params_destroy(E.params);
     E.vt->destroy(E.bb);

@@ -98,7 +98,8 @@ static void check_errors(void) {
     check_bad_s("{" PRE MODEL(", \"merges\": [[\"a\"]]") "}", VLA_ERR_PARSE, "model.merges[0]");
     check_bad_s("{" PRE "\"model\": {\"type\": \"WordPiece\", \"vocab\": {}}}", VLA_ERR_UNSUPPORTED, "model.type");
     check_bad_s("{" PRE "\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": -1}}}", VLA_ERR_LIMIT, "model.vocab[\"a\"]");
-    check_bad_s("{" PRE "\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 1e12}}}", VLA_ERR_TYPE, "model.vocab[\"a\"]");
+    check_bad_s("{" PRE "\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 1e12}}}", VLA_ERR_LIMIT, "model.vocab[\"a\"]");
+    check_bad_s("{" PRE "\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 1.5}}}", VLA_ERR_TYPE, "not an integer");
     check_bad_s("{" PRE "\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": \"0\"}}}", VLA_ERR_TYPE, "model.vocab[\"a\"]");
     check_bad_s("{" PRE MODEL(", \"byte_fallback\": true") "}", VLA_ERR_UNSUPPORTED, "model.byte_fallback");
     check_bad_s("{" PRE MODEL(", \"unk_token\": \"a\"") "}", VLA_ERR_UNSUPPORTED, "model.unk_token");
@@ -124,8 +125,9 @@ static void check_errors(void) {
                 VLA_ERR_UNSUPPORTED, "decoder");
 }
 
-/* Inputs that would be slow with a quadratic merge loop or a backtracking
- * blow-up in the split regex: 1 MiB each must take well under a second. */
+/* Inputs that would take hours with a quadratic merge loop or a
+ * backtracking blow-up in the split regex: 1 MiB each takes about a second
+ * (several under sanitizers), so 30 s only fails on the wrong complexity. */
 static void check_long(tok_handle *h) {
     const size_t n = 1 << 20;
     char *buf = malloc(n);
@@ -138,7 +140,7 @@ static void check_long(tok_handle *h) {
         CHECK_OK(h->vt->encode(h->self, buf, n, &t));
         clock_gettime(CLOCK_MONOTONIC, &t1);
         double s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-        CHECK_MSG(s < 5.0 && t.n > 0, "1 MiB of fill %zu took %.2f s (%zu ids)", f, s, t.n);
+        CHECK_MSG(s < 30.0 && t.n > 0, "1 MiB of fill %zu took %.2f s (%zu ids)", f, s, t.n);
         vla_tokens_free(&t);
     }
     free(buf);

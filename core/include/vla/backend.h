@@ -60,11 +60,11 @@ typedef struct vla_backend_vtable {
     vla_status (*read)(void *state, void *host_dst, const void *src, size_t bytes);
     vla_status (*synchronize)(void *state);
 
-    /* out[..., N] = x[..., K] . w[N, K]^T (+ bias[N]); x may have any leading dims */
+    /* out[..., N] = x[..., K] . w[N, K]^T (+ bias[N], F32); x may have any leading dims */
     vla_status (*matmul)(void *state, vla_tensor *out, const vla_tensor *x, const vla_tensor *w,
                          const vla_tensor *bias);
-    /* elementwise with numpy broadcasting; a and b are already broadcast-compatible
-     * with out (strides of size-1 broadcast dims are 0 in the views passed here) */
+    /* elementwise with numpy broadcasting; a and b are views with out's shape
+     * and ANY strides (0 on broadcast dims); out may be the same tensor as a */
     vla_status (*binary)(void *state, vla_binary_op op, vla_tensor *out, const vla_tensor *a,
                          const vla_tensor *b);
     vla_status (*unary)(void *state, vla_unary_op op, vla_tensor *out, const vla_tensor *x);
@@ -76,7 +76,7 @@ typedef struct vla_backend_vtable {
     /* over the last dim; w and b (F32, [D]) may each be NULL (no affine) */
     vla_status (*layernorm)(void *state, vla_tensor *out, const vla_tensor *x, const vla_tensor *w,
                             const vla_tensor *b, float eps);
-    /* over the last dim */
+    /* over the last dim; a row of only -inf (fully masked) gives zeros */
     vla_status (*softmax)(void *state, vla_tensor *out, const vla_tensor *x);
     /* out[i, :] = table[ids[i], :]; ids I32 or I64 already range-checked; table any float dtype */
     vla_status (*get_rows)(void *state, vla_tensor *out, const vla_tensor *table,

@@ -4,6 +4,12 @@
  * and dotlist overrides ("framework.name=QwenOFT" or the CLI's
  * "--framework.name QwenOFT"), whose values are parsed as YAML scalars.
  *
+ * The YAML accepted: one document per file (a second "---" document is
+ * refused, not ignored); no anchors, aliases or tags other than !!str;
+ * no duplicate keys; at most 1 MiB and 64 levels of nesting. Only plain
+ * scalars are typed, by the YAML 1.2 core schema (8 is an integer, '8' a
+ * string, yes/on are strings); see core/src/config_yaml.c.
+ *
  * Key paths are dot-separated map keys; a sequence element is addressed by
  * its index ("datasets.vla_data.image_size.0"). Nodes are owned by their
  * tree; getters return borrowed pointers valid until the tree is modified
@@ -84,7 +90,8 @@ vla_status vla_config_double_array(const vla_config *node, const char *path, dou
 vla_status vla_config_int_array(const vla_config *node, const char *path, int64_t *out, size_t cap,
                                 size_t *n);
 
-/* Where a node came from: "file:line" and its full key path (for messages). */
+/* Where a node came from: "file:line" and its full key path (for messages).
+ * The path is built in a per-thread buffer that the fourth next call reuses. */
 const char *vla_config_file(const vla_config *node);
 int vla_config_line(const vla_config *node);
 const char *vla_config_path(const vla_config *node);

@@ -6,6 +6,7 @@
 #ifndef VLA_CTX_H
 #define VLA_CTX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "vla/backend.h"
@@ -31,6 +32,13 @@ vla_status vla_ctx_reset(vla_ctx *c);
 size_t vla_ctx_mark(vla_ctx *c);
 void vla_ctx_release(vla_ctx *c, size_t mark);
 size_t vla_ctx_high_water(const vla_ctx *c); /* peak arena bytes in use */
+
+/* Stage timing. When on (the default), vla_ctx_clock() waits for the
+ * backend to finish queued work and returns a monotonic time in ms, so
+ * plugins can report per-stage times; when off (e.g. while a GPU backend
+ * captures a graph, where a synchronize is not allowed) it returns 0 at once. */
+void vla_ctx_set_timing(vla_ctx *c, bool on);
+double vla_ctx_clock(vla_ctx *c);
 
 /* A new contiguous arena tensor (contents undefined). */
 vla_status vla_new(vla_ctx *c, vla_dtype dtype, int ndim, const int64_t *shape, vla_tensor *out);
