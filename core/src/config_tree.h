@@ -61,12 +61,11 @@ vla_status cfg_set_node(vla_config *root, const char *path, vla_config *value, c
 
 /* Message pieces, written into buf (CFG_MSG bytes suffice); each returns its text.
  * cfg_path_join: the node's full key path, plus ".rel" when rel is non-empty.
- * cfg_loc: "file:line", or just the origin when there is no line ("--a.b").
- * cfg_where: cfg_loc plus the key path: "run.yaml:12: framework.action_model.action_dim".
+ * cfg_where: "file:line" (or the override, "--a.b") plus the key path:
+ *   "run.yaml:12: framework.action_model.action_dim".
  * cfg_describe: what a node is, for "got ...": "seven", null, a map. */
 #define CFG_MSG 1024
 const char *cfg_path_join(const vla_config *node, const char *rel, char *buf, size_t cap);
-const char *cfg_loc(const vla_config *n, char *buf, size_t cap);
 const char *cfg_where(const vla_config *n, char *buf, size_t cap);
 const char *cfg_describe(const vla_config *n, char *buf, size_t cap);
 

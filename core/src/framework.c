@@ -127,6 +127,22 @@ static vla_status set_config_dir(vla_config *cfg, const char *config_path) {
     return cfg_set_node(cfg, "vla.config_dir", v, v->src);
 }
 
+/* Overrides in order; framework.framework_py is an alias of framework.name,
+ * so overriding either on the command line selects the framework. */
+static vla_status apply_overrides(vla_config *cfg, const char *const *items, int n) {
+    static const char alias[] = "framework.framework_py=";
+    for (int i = 0; i < n; i++) {
+        const char *item = items[i];
+        char renamed[4096];
+        if (strncmp(item, alias, sizeof alias - 1) == 0) {
+            snprintf(renamed, sizeof renamed, "framework.name=%s", item + sizeof alias - 1);
+            item = renamed;
+        }
+        VLA_TRY(vla_config_apply_dotlist(cfg, &item, 1));
+    }
+    return VLA_OK;
+}
+
 vla_status vla_framework_resolve(const vla_framework_options *opts, vla_config **out) {
     char dir_buf[PATH_MAX];
     const char *name = NULL;
@@ -141,7 +157,7 @@ vla_status vla_framework_resolve(const vla_framework_options *opts, vla_config *
         cfg = vla_config_new_map();
         s = cfg ? VLA_OK : vla_error(VLA_ERR_OOM, "out of memory resolving the config");
     }
-    if (s == VLA_OK) s = vla_config_apply_dotlist(cfg, opts->overrides, opts->n_overrides);
+    if (s == VLA_OK) s = apply_overrides(cfg, opts->overrides, opts->n_overrides);
     if (s == VLA_OK) s = framework_name(cfg, &name_node, &name);
     if (s == VLA_OK && name_node) {
         const char *dir = opts->preset_dir ? opts->preset_dir : default_preset_dir(dir_buf, sizeof dir_buf);

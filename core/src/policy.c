@@ -223,7 +223,14 @@ static vla_status load_weights(vla_policy *p, const char *checkpoint, bool dry_r
                          "vla.weights.random_seed for deterministic random weights");
     }
     if (dry_run) return VLA_OK;
-    return vla_params_init_random(p->params, p->backend, VLA_DTYPE_COUNT, (uint64_t)seed);
+    /* matrices in bf16 by default, as StarVLA checkpoints store them */
+    const char *dtype_name;
+    VLA_TRY(vla_config_string_or(p->cfg, "vla.weights.random_dtype", "bf16", &dtype_name));
+    int dtype = vla_dtype_from_name(dtype_name);
+    if (dtype != VLA_F32 && dtype != VLA_BF16 && dtype != VLA_F16)
+        return vla_error(VLA_ERR_INVALID_ARG, "vla.weights.random_dtype: expected f32, bf16 or f16, got \"%s\"",
+                         dtype_name);
+    return vla_params_init_random(p->params, p->backend, (vla_dtype)dtype, (uint64_t)seed);
 }
 
 static vla_status policy_open(vla_policy *p, const vla_policy_options *o) {
