@@ -37,10 +37,13 @@ void count_groups_add_depth(count_groups *g, const char *name, int depth, int64_
 
 void count_groups_print(const count_groups *g, FILE *f) {
     char buf[32];
+    int width = 5; /* "total" */
     for (size_t i = 0; i < g->n; i++)
-        fprintf(f, "  %-24s %18s  (%zu tensors)\n", g->groups[i].name,
+        if ((int)strlen(g->groups[i].name) > width) width = (int)strlen(g->groups[i].name);
+    for (size_t i = 0; i < g->n; i++)
+        fprintf(f, "  %-*s %18s  (%zu tensors)\n", width, g->groups[i].name,
                 format_count(g->groups[i].count, buf, sizeof buf), g->groups[i].tensors);
-    fprintf(f, "  %-24s %18s  (%zu tensors)\n", "total", format_count(g->total, buf, sizeof buf),
+    fprintf(f, "  %-*s %18s  (%zu tensors)\n", width, "total", format_count(g->total, buf, sizeof buf),
             g->total_tensors);
 }
 

@@ -16,6 +16,7 @@ import shutil
 import struct
 import sys
 import zipfile
+import zlib
 
 import torch
 from safetensors.torch import save_file
@@ -225,8 +226,14 @@ def write_pt(gen):
     with zipfile.ZipFile(path("pt_protocol4.pt")) as src, \
             zipfile.ZipFile(path("pt_archive_root.pt"), "w", zipfile.ZIP_STORED) as dst:
         for info in src.infolist():
-            dst.writestr("archive/" + info.filename.split("/", 1)[1], src.read(info))
+            dst.writestr(zipfile.ZipInfo("archive/" + info.filename.split("/", 1)[1]), src.read(info))
     expect("pt_archive_root.pt", p4)
+
+    # The same again in Zip64 form (what torch writes for files over 4 GiB); torch.load must agree.
+    write_zip64_copy(path("pt_protocol4.pt"), path("pt_zip64.pt"))
+    loaded = torch.load(path("pt_zip64.pt"), weights_only=False)  # our own file; protocol 4 needs it
+    assert all(torch.equal(loaded[k], p4[k]) for k in p4)
+    expect("pt_zip64.pt", p4)
 
     torch.save({"a": torch.zeros(2)}, path("bad_pt_legacy.pt"), _use_new_zipfile_serialization=False)
     torch.save({1: torch.zeros(2)}, path("bad_pt_nonstring_key.pt"))
@@ -242,6 +249,32 @@ def write_pt(gen):
         good = f.read()
     with open(path("bad_pt_truncated.pt"), "wb") as f:
         f.write(good[: len(good) * 3 // 5])
+
+
+def write_zip64_copy(src, dst):
+    """Rewrite a stored zip with every size and offset in Zip64 extra fields and
+    a Zip64 end-of-central-directory record (PKWARE APPNOTE 4.3.14-4.3.16, 4.5.3)."""
+    with zipfile.ZipFile(src) as z:
+        entries = [(i.filename.encode(), z.read(i)) for i in z.infolist()]
+    out, central = bytearray(), bytearray()
+    for name, data in entries:
+        offset = len(out)
+        extra = struct.pack("<HHQQ", 1, 16, len(data), len(data))
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 45, 0, 0, 0, 0, zlib.crc32(data),
+                           0xFFFFFFFF, 0xFFFFFFFF, len(name), len(extra)) + name + extra + data
+        cextra = struct.pack("<HHQQQ", 1, 24, len(data), len(data), offset)
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 45, 0, 0, 0, 0, zlib.crc32(data),
+                               0xFFFFFFFF, 0xFFFFFFFF, len(name), len(cextra), 0, 0, 0, 0, 0xFFFFFFFF)
+        central += name + cextra
+    cd_offset = len(out)
+    out += central
+    eocd64 = len(out)
+    out += struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, len(entries), len(entries), len(central),
+                       cd_offset)
+    out += struct.pack("<IIQI", 0x07064B50, 0, eocd64, 1)
+    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    with open(dst, "wb") as f:
+        f.write(out)
 
 
 # ---------------------------------------------------------------- hostile pickles
@@ -269,9 +302,9 @@ class TorchLikePickler(pickle.Pickler):
 def torch_zip(name, pkl, storages=None, compress=zipfile.ZIP_STORED):
     with zipfile.ZipFile(path(name), "w", zipfile.ZIP_STORED) as z:
         z.writestr(zipfile.ZipInfo("archive/data.pkl"), pkl, compress_type=compress)
-        z.writestr("archive/version", "3\n")
+        z.writestr(zipfile.ZipInfo("archive/version"), "3\n")
         for key, data in (storages or {}).items():
-            z.writestr("archive/data/" + key, data)
+            z.writestr(zipfile.ZipInfo("archive/data/" + key), data)
 
 
 def fake_pickle(obj, protocol=2):

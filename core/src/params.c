@@ -137,6 +137,8 @@ size_t vla_params_count(const vla_params *p) { return p->n; }
 const char *vla_params_name(const vla_params *p, size_t i) { return i < p->n ? p->v[i].name : NULL; }
 const vla_tensor *vla_params_slot(const vla_params *p, size_t i) { return i < p->n ? p->v[i].slot : NULL; }
 
+vla_param_kind vla_params_kind(const vla_params *p, size_t i) { return i < p->n ? p->v[i].kind : VLA_PARAM_VECTOR; }
+
 int64_t vla_params_numel_prefix(const vla_params *p, const char *prefix) {
     int64_t total = 0;
     size_t len = prefix ? strlen(prefix) : 0;

@@ -281,6 +281,10 @@ vla_status vla_weight_read_range(const vla_weight_info *t, vla_dtype dst_type, u
         memcpy(out, src + first * es, n * es);
         return VLA_OK;
     }
+    if (contiguous && (uintptr_t)(src + first * es) % es == 0) {
+        vla_convert(out, dst_type, src + first * es, t->dtype, (size_t)n);
+        return VLA_OK;
+    }
     union {
         uint64_t align;
         uint8_t b[STAGE_BYTES];

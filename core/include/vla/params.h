@@ -50,6 +50,7 @@ vla_status vla_params_ignore(vla_params *p, const char *full_name_prefix);
 size_t vla_params_count(const vla_params *p);
 const char *vla_params_name(const vla_params *p, size_t i);
 const vla_tensor *vla_params_slot(const vla_params *p, size_t i); /* shape/dtype before load */
+vla_param_kind vla_params_kind(const vla_params *p, size_t i);
 int64_t vla_params_numel_total(const vla_params *p);
 /* Sum of elements of parameters whose name starts with `prefix`. */
 int64_t vla_params_numel_prefix(const vla_params *p, const char *prefix);

@@ -36,7 +36,7 @@ typedef void (*vla_progress_fn)(void *user, const char *what, uint64_t done, uin
 /* Open a .safetensors file, a model.safetensors.index.json, a .pt/.bin/.ckpt
  * torch checkpoint, or a directory holding one of those (a HF model folder:
  * the index or model.safetensors; a StarVLA run folder: the checkpoint chosen
- * by vla_run_checkpoint()). `progress` may be NULL. */
+ * by vla_run_folder_open() in vla/run_folder.h). `progress` may be NULL. */
 vla_status vla_weights_open(const char *path, vla_progress_fn progress, void *user,
                             vla_weights **out);
 void vla_weights_close(vla_weights *w);
