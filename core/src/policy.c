@@ -94,10 +94,11 @@ static vla_status apply_base_vlm(vla_policy *p, const char *base_vlm) {
                          "exist; point --base-vlm at a local Qwen3-VL folder with config.json and "
                          "tokenizer.json",
                          base_vlm);
+    /* explicit vla.backbone.model_dir / vla.tokenizer.file settings win */
     snprintf(quoted, sizeof quoted, "'%s'", abs_vlm);
-    VLA_TRY(vla_config_set(p->cfg, "vla.backbone.model_dir", quoted, "--base-vlm"));
+    VLA_TRY(set_default(p->cfg, "vla.backbone.model_dir", quoted));
     snprintf(path, sizeof path, "'%s/tokenizer.json'", abs_vlm);
-    return vla_config_set(p->cfg, "vla.tokenizer.file", path, "--base-vlm");
+    return set_default(p->cfg, "vla.tokenizer.file", path);
 }
 
 static vla_status get_plugin(vla_policy *p, vla_plugin_kind kind, const char *section,

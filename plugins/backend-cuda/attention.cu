@@ -38,7 +38,7 @@ static size_t attn_smem_bytes(int64_t D, int64_t Dv) {
 }
 
 __global__ void __launch_bounds__(THREADS) attention_kernel(attn_args a) {
-    extern __shared__ float smem[];
+    DYNAMIC_SHARED(float, smem);
     const int D = (int)a.D, Dv = (int)a.Dv, Dp = D + 1;
     float *sq = smem, *sk = sq + QT * D, *sv = sk + KT * Dp, *so = sv + KT * Dv, *sp = so + QT * Dv;
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
@@ -175,6 +175,6 @@ extern "C" vla_status cuda_attention(void *state, vla_tensor *out, const vla_ten
     a.n_tiles = a.B * a.Hq * a.q_tiles;
     VLA_TRY(cuda_enter(st, "attention"));
     unsigned blocks = (unsigned)(a.n_tiles < (1 << 30) ? a.n_tiles : (1 << 30));
-    attention_kernel<<<blocks, THREADS, smem, st->stream>>>(a);
+    LAUNCH(attention_kernel, blocks, THREADS, smem, st->stream)(a);
     return cuda_check_launch("attention");
 }

@@ -95,10 +95,10 @@ extern "C" vla_status cuda_copy(void *state, vla_tensor *out, const vla_tensor *
     }
     unsigned blocks = cuda_blocks(st, l.numel, THREADS);
     if (cuda_layout_fits_i32(&l))
-        copy_kernel<int32_t><<<blocks, THREADS, 0, st->stream>>>((char *)out->data, os, out->dtype,
+        LAUNCH(copy_kernel<int32_t>, blocks, THREADS, 0, st->stream)((char *)out->data, os, out->dtype,
                                                                   (const char *)x->data, xs, x->dtype, l);
     else
-        copy_kernel<int64_t><<<blocks, THREADS, 0, st->stream>>>((char *)out->data, os, out->dtype,
+        LAUNCH(copy_kernel<int64_t>, blocks, THREADS, 0, st->stream)((char *)out->data, os, out->dtype,
                                                                   (const char *)x->data, xs, x->dtype, l);
     return cuda_check_launch("copy");
 }

@@ -13,6 +13,13 @@
 
 #define FULL_MASK 0xffffffffu
 
+/* Kernel launches and dynamic shared memory go through these two macros so
+ * that tests/cuda/emu can compile the same kernels for the CPU. */
+#ifndef VLA_CUDA_EMULATION
+#define LAUNCH(kernel, grid, block, smem, stream) kernel<<<(grid), (block), (smem), (stream)>>>
+#define DYNAMIC_SHARED(type, name) extern __shared__ type name[]
+#endif
+
 /* for (i over [0, n)) spread across the whole grid */
 #define GRID_STRIDE(i, n)                                                                \
     for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);            \

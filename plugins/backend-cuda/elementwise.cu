@@ -24,7 +24,8 @@ __global__ void binary_flat_kernel(vla_binary_op op, float *out, const float *a,
 
 /* General broadcast: unravel the (contiguous) output index over the merged dims. */
 template <typename I>
-__global__ void binary_strided_kernel(vla_binary_op op, float *out, const float *a, const float *b, cuda_layout l) {
+__global__ void binary_strided_kernel(vla_binary_op op, float *out, const float *a, const float *b,
+                                      cuda_layout l) {
     GRID_STRIDE(i, l.numel) {
         I rem = (I)i, oa = 0, ob = 0;
         for (int d = l.ndim - 1; d >= 0; d--) {
@@ -51,11 +52,12 @@ extern "C" vla_status cuda_binary(void *state, vla_binary_op op, vla_tensor *out
     const float *pa = (const float *)a->data, *pb = (const float *)b->data;
     /* out is contiguous, so after merging a one-dim layout has out stride 1 */
     if (l.ndim == 1)
-        binary_flat_kernel<<<blocks, THREADS, 0, st->stream>>>(op, o, pa, l.stride[1][0], pb, l.stride[2][0], l.numel);
+        LAUNCH(binary_flat_kernel, blocks, THREADS, 0, st->stream)(op, o, pa, l.stride[1][0], pb, l.stride[2][0],
+                                                                   l.numel);
     else if (cuda_layout_fits_i32(&l))
-        binary_strided_kernel<int32_t><<<blocks, THREADS, 0, st->stream>>>(op, o, pa, pb, l);
+        LAUNCH(binary_strided_kernel<int32_t>, blocks, THREADS, 0, st->stream)(op, o, pa, pb, l);
     else
-        binary_strided_kernel<int64_t><<<blocks, THREADS, 0, st->stream>>>(op, o, pa, pb, l);
+        LAUNCH(binary_strided_kernel<int64_t>, blocks, THREADS, 0, st->stream)(op, o, pa, pb, l);
     return cuda_check_launch(name);
 }
 
@@ -86,7 +88,7 @@ extern "C" vla_status cuda_unary(void *state, vla_unary_op op, vla_tensor *out, 
     int64_t n = vla_tensor_numel(x);
     if (n == 0) return VLA_OK;
     VLA_TRY(cuda_enter(st, name));
-    unary_kernel<<<cuda_blocks(st, n, THREADS), THREADS, 0, st->stream>>>(op, (float *)out->data,
+    LAUNCH(unary_kernel, cuda_blocks(st, n, THREADS), THREADS, 0, st->stream)(op, (float *)out->data,
                                                                           (const float *)x->data, n);
     return cuda_check_launch(name);
 }
@@ -100,7 +102,7 @@ extern "C" vla_status cuda_scale(void *state, vla_tensor *out, const vla_tensor 
     int64_t n = vla_tensor_numel(x);
     if (n == 0) return VLA_OK;
     VLA_TRY(cuda_enter(st, "scale"));
-    scale_kernel<<<cuda_blocks(st, n, THREADS), THREADS, 0, st->stream>>>((float *)out->data,
+    LAUNCH(scale_kernel, cuda_blocks(st, n, THREADS), THREADS, 0, st->stream)((float *)out->data,
                                                                           (const float *)x->data, alpha, beta, n);
     return cuda_check_launch("scale");
 }
@@ -121,8 +123,9 @@ extern "C" vla_status cuda_modulate(void *state, vla_tensor *out, const vla_tens
     int64_t n = vla_tensor_numel(x), D = x->shape[2], SD = x->shape[1] * D;
     if (n == 0) return VLA_OK;
     VLA_TRY(cuda_enter(st, "modulate"));
-    modulate_kernel<<<cuda_blocks(st, n, THREADS), THREADS, 0, st->stream>>>(
-        (float *)out->data, (const float *)x->data, (const float *)scale->data, (const float *)shift->data, SD, D, n);
+    LAUNCH(modulate_kernel, cuda_blocks(st, n, THREADS), THREADS, 0, st->stream)(
+        (float *)out->data, (const float *)x->data, (const float *)scale->data, (const float *)shift->data, SD, D,
+        n);
     return cuda_check_launch("modulate");
 }
 
@@ -145,7 +148,7 @@ extern "C" vla_status cuda_rope(void *state, vla_tensor *out, const vla_tensor *
     int64_t n = vla_tensor_numel(x);
     if (n == 0) return VLA_OK;
     VLA_TRY(cuda_enter(st, "rope"));
-    rope_kernel<<<cuda_blocks(st, n, THREADS), THREADS, 0, st->stream>>>(
+    LAUNCH(rope_kernel, cuda_blocks(st, n, THREADS), THREADS, 0, st->stream)(
         (float *)out->data, (const float *)x->data, (const float *)cos->data, (const float *)sin->data,
         x->shape[1], x->shape[2], x->shape[3], cos->ndim == 3, n);
     return cuda_check_launch("rope");

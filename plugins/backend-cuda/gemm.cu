@@ -13,7 +13,7 @@ __global__ void round_activations_kernel(uint16_t *dst, int to_bf16, const float
 extern "C" vla_status cuda_round_activations(cuda_state *st, void *dst, vla_dtype dtype, const float *src,
                                              int64_t n) {
     if (n == 0) return VLA_OK;
-    round_activations_kernel<<<cuda_blocks(st, n, THREADS), THREADS, 0, st->stream>>>((uint16_t *)dst,
+    LAUNCH(round_activations_kernel, cuda_blocks(st, n, THREADS), THREADS, 0, st->stream)((uint16_t *)dst,
                                                                                        dtype == VLA_BF16, src, n);
     return cuda_check_launch("matmul (rounding activations)");
 }
@@ -25,7 +25,7 @@ __global__ void add_bias_kernel(float *out, const float *bias, int64_t N, int64_
 extern "C" vla_status cuda_add_bias(cuda_state *st, float *out, const float *bias, int64_t M, int64_t N) {
     int64_t n = M * N;
     if (n == 0) return VLA_OK;
-    add_bias_kernel<<<cuda_blocks(st, n, THREADS), THREADS, 0, st->stream>>>(out, bias, N, n);
+    LAUNCH(add_bias_kernel, cuda_blocks(st, n, THREADS), THREADS, 0, st->stream)(out, bias, N, n);
     return cuda_check_launch("matmul (bias)");
 }
 
@@ -59,8 +59,8 @@ extern "C" vla_status cuda_gemm_simt(cuda_state *st, float *out, const float *x,
     if (mt > INT32_MAX || nt > 65535)
         return vla_error(VLA_ERR_UNSUPPORTED, "CUDA backend: matmul: [%lld, %lld] output is too large for the "
                          "fallback GEMM kernel", (long long)M, (long long)N);
-    gemm_simt_kernel<<<dim3((unsigned)mt, (unsigned)nt), dim3(TILE, TILE), 0, st->stream>>>(out, x, w, wt, bias, M,
-                                                                                           N, K);
+    dim3 grid((unsigned)mt, (unsigned)nt), block(TILE, TILE);
+    LAUNCH(gemm_simt_kernel, grid, block, 0, st->stream)(out, x, w, wt, bias, M, N, K);
     return cuda_check_launch("matmul (fallback kernel)");
 }
 

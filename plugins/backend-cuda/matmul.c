@@ -171,7 +171,8 @@ static vla_status scratch_reserve(cuda_state *st, size_t bytes) {
     return VLA_OK;
 }
 
-static vla_status run_lt(cuda_state *st, cuda_plan *p, float *out, const void *xb, const void *w, const float *bias) {
+static vla_status run_lt(cuda_state *st, cuda_plan *p, float *out, const void *xb, const void *w,
+                         const float *bias) {
     const float one = 1.0f, zero = 0.0f;
     if (p->bias_fused)
         LT_TRY("setting the bias pointer",
@@ -187,7 +188,8 @@ static vla_status run_lt(cuda_state *st, cuda_plan *p, float *out, const void *x
     return VLA_OK;
 }
 
-vla_status cuda_matmul(void *state, vla_tensor *out, const vla_tensor *x, const vla_tensor *w, const vla_tensor *bias) {
+vla_status cuda_matmul(void *state, vla_tensor *out, const vla_tensor *x, const vla_tensor *w,
+                       const vla_tensor *bias) {
     cuda_state *st = state;
     int64_t K = w->shape[1], N = w->shape[0];
     int64_t M = K ? vla_tensor_numel(x) / K : vla_tensor_numel(out) / (N ? N : 1);

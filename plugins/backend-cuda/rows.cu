@@ -88,14 +88,15 @@ static vla_status run_rows(cuda_state *st, row_kind kind, const char *name, vla_
     const float *xp = (const float *)x->data, *wp = w ? (const float *)w->data : NULL,
                 *bp = b ? (const float *)b->data : NULL;
     switch (kind) {
-    case ROW_RMS: rmsnorm_kernel<<<blocks, threads, 0, st->stream>>>(o, xp, wp, eps, rows, D); break;
-    case ROW_LAYER: layernorm_kernel<<<blocks, threads, 0, st->stream>>>(o, xp, wp, bp, eps, rows, D); break;
-    case ROW_SOFTMAX: softmax_kernel<<<blocks, threads, 0, st->stream>>>(o, xp, rows, D); break;
+    case ROW_RMS: LAUNCH(rmsnorm_kernel, blocks, threads, 0, st->stream)(o, xp, wp, eps, rows, D); break;
+    case ROW_LAYER: LAUNCH(layernorm_kernel, blocks, threads, 0, st->stream)(o, xp, wp, bp, eps, rows, D); break;
+    case ROW_SOFTMAX: LAUNCH(softmax_kernel, blocks, threads, 0, st->stream)(o, xp, rows, D); break;
     }
     return cuda_check_launch(name);
 }
 
-extern "C" vla_status cuda_rmsnorm(void *state, vla_tensor *out, const vla_tensor *x, const vla_tensor *w, float eps) {
+extern "C" vla_status cuda_rmsnorm(void *state, vla_tensor *out, const vla_tensor *x, const vla_tensor *w,
+                                  float eps) {
     return run_rows((cuda_state *)state, ROW_RMS, "rmsnorm", out, x, w, NULL, eps);
 }
 
@@ -126,7 +127,7 @@ extern "C" vla_status cuda_get_rows(void *state, vla_tensor *out, const vla_tens
     int64_t D = table->shape[1], n = vla_tensor_numel(ids) * D;
     if (n == 0) return VLA_OK;
     VLA_TRY(cuda_enter(st, "get_rows"));
-    get_rows_kernel<<<cuda_blocks(st, n, MAX_THREADS), MAX_THREADS, 0, st->stream>>>(
+    LAUNCH(get_rows_kernel, cuda_blocks(st, n, MAX_THREADS), MAX_THREADS, 0, st->stream)(
         (float *)out->data, table->data, table->dtype, table->shape[0], ids->data, ids->dtype == VLA_I64, D, n);
     return cuda_check_launch("get_rows");
 }

@@ -13,7 +13,8 @@ vla_status cuda_staging_create(cuda_state *st, size_t bytes) {
     cuda_staging *s = &st->staging;
     s->size = bytes;
     for (int i = 0; i < CUDA_STAGES; i++) {
-        CUDA_TRY("create", "cudaHostAlloc (pinned staging buffer)", cudaHostAlloc(&s->buf[i], bytes, cudaHostAllocDefault));
+        CUDA_TRY("create", "cudaHostAlloc (pinned staging buffer)",
+                 cudaHostAlloc(&s->buf[i], bytes, cudaHostAllocDefault));
         CUDA_TRY("create", "cudaEventCreateWithFlags",
                  cudaEventCreateWithFlags(&s->done[i], cudaEventDisableTiming));
     }

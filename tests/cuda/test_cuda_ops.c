@@ -29,7 +29,8 @@ typedef struct duo {
     const char *label; /* GPU configuration */
 } duo;
 
-static void up2(duo *d, vla_dtype t, int nd, const int64_t *shape, const void *host, vla_tensor *xc, vla_tensor *xg) {
+static void up2(duo *d, vla_dtype t, int nd, const int64_t *shape, const void *host, vla_tensor *xc,
+                vla_tensor *xg) {
     *xc = up(d->cpu, t, nd, shape, host);
     *xg = up(d->gpu, t, nd, shape, host);
 }
@@ -286,7 +287,8 @@ static void modulate_case(duo *d, int64_t B, int64_t S, int64_t D) {
 static void rope_case(duo *d, int64_t B, int64_t S, int64_t H, int64_t D, int per_batch) {
     size_t mc = vla_ctx_mark(d->cpu), mg = vla_ctx_mark(d->gpu);
     int64_t nt = (per_batch ? B : 1) * S * D;
-    float *xh = rand_f32((size_t)(B * S * H * D), 2.0f), *ch = rand_f32((size_t)nt, 1.0f), *sh = rand_f32((size_t)nt, 1.0f);
+    float *xh = rand_f32((size_t)(B * S * H * D), 2.0f), *ch = rand_f32((size_t)nt, 1.0f),
+          *sh = rand_f32((size_t)nt, 1.0f);
     vla_tensor xc, xg, cc, cg, sc, sg, oc, og;
     up2(d, VLA_F32, 4, (int64_t[]){B, S, H, D}, xh, &xc, &xg);
     int nd = per_batch ? 3 : 2;
@@ -516,8 +518,9 @@ typedef struct attn_case {
 static void attention_case(duo *d, attn_case t) {
     size_t mc = vla_ctx_mark(d->cpu), mg = vla_ctx_mark(d->gpu);
     int64_t Sc = t.Sk + 3; /* k and v are views into longer caches */
-    float *qh = rand_f32((size_t)(t.B * t.Sq * t.Hq * t.D), 2.0f), *kh = rand_f32((size_t)(t.B * Sc * t.Hkv * t.D), 2.0f),
-          *vh = rand_f32((size_t)(t.B * Sc * t.Hkv * t.Dv), 1.0f);
+    float *qh = rand_f32((size_t)(t.B * t.Sq * t.Hq * t.D), 2.0f);
+    float *kh = rand_f32((size_t)(t.B * Sc * t.Hkv * t.D), 2.0f);
+    float *vh = rand_f32((size_t)(t.B * Sc * t.Hkv * t.Dv), 1.0f);
     uint8_t *mh = malloc((size_t)(t.B * t.Sk) + 1);
     for (int64_t b = 0; b < t.B; b++)
         for (int64_t j = 0; j < t.Sk; j++) mh[b * t.Sk + j] = t.B > 1 && b == 0 ? 0 : (j % 3 != 1);

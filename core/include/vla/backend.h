@@ -109,11 +109,14 @@ typedef struct vla_backend_vtable {
      * graph_end the backend records the ops it is given instead of running
      * them; graph_end returns an executable graph that graph_launch replays
      * (asynchronously, in order with other work) on the same memory. During a
-     * capture the caller must not call write, read or synchronize (they fail)
-     * nor allocate new backend memory; replays read whatever the captured
-     * input buffers hold at launch time and write the captured output buffers.
-     * graph_end must be called after every graph_begin, even when an op failed
-     * (it then fails too and returns no graph). */
+     * capture write, read and synchronize fail, and an alloc that needs new
+     * device memory fails: run the work once before capturing it. Replays read
+     * whatever the captured input buffers hold at launch time and write the
+     * captured output buffers, so every buffer the capture touched must stay
+     * allocated, unchanged in address, while the graph lives. graph_begin and
+     * graph_end are called from the same thread, graph_end after every
+     * graph_begin, even when an op failed (it may then fail and return no
+     * graph). Destroying a graph waits for its replays to finish. */
     vla_status (*graph_begin)(void *state);
     vla_status (*graph_end)(void *state, void **graph);
     vla_status (*graph_launch)(void *state, void *graph);

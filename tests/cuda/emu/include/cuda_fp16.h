@@ -1,0 +1,1 @@
+/* Stand-in: the emulation provides f16 helpers in emu_device.h. */
