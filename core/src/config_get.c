@@ -66,7 +66,12 @@ static vla_status find(const vla_config *node, const char *path, bool required, 
 static bool plain(const vla_config *n) { return n->kind == VLA_CONFIG_SCALAR && !n->quoted; }
 
 /* non-empty and made only of `set` */
-static bool only(const char *s, const char *set) { return *s && s[strspn(s, set)] == '\0'; }
+static bool only(const char *s, const char *set) {
+    if (!*s) return false;
+    for (; *s; s++)
+        if (!strchr(set, *s)) return false;
+    return true;
+}
 
 #define DIGITS "0123456789"
 

@@ -93,8 +93,6 @@ unsigned cuda_blocks(const cuda_state *st, int64_t n, int threads);
 
 vla_status cuda_pool_alloc(cuda_state *st, size_t bytes, void **ptr);
 void cuda_pool_free(cuda_state *st, void *ptr);
-/* Return every cached block to the driver (the stream is synchronised first). */
-vla_status cuda_pool_trim(cuda_state *st);
 void cuda_pool_destroy(cuda_state *st);
 
 vla_status cuda_staging_create(cuda_state *st, size_t bytes);

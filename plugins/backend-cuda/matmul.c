@@ -171,9 +171,11 @@ static vla_status scratch_reserve(cuda_state *st, size_t bytes) {
     return VLA_OK;
 }
 
+/* Sets *fallback (and returns OK) when cuBLASLt turns the call down after all. */
 static vla_status run_lt(cuda_state *st, cuda_plan *p, float *out, const void *xb, const void *w,
-                         const float *bias) {
+                         const float *bias, int *fallback) {
     const float one = 1.0f, zero = 0.0f;
+    *fallback = 0;
     if (p->bias_fused)
         LT_TRY("setting the bias pointer",
                cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias));
@@ -181,7 +183,8 @@ static vla_status run_lt(cuda_state *st, cuda_plan *p, float *out, const void *x
                                       &p->algo, st->workspace, st->workspace_size, st->stream);
     if (s == CUBLAS_STATUS_NOT_SUPPORTED) {
         p->usable = 0; /* the heuristic was too optimistic: use the fallback from now on */
-        return VLA_ERR_UNSUPPORTED;
+        *fallback = 1;
+        return VLA_OK;
     }
     if (s != CUBLAS_STATUS_SUCCESS) return cuda_blas_fail(s, "matmul", "cublasLtMatmul");
     if (bias && !p->bias_fused) return cuda_add_bias(st, out, bias, p->M, p->N);
@@ -209,9 +212,8 @@ vla_status cuda_matmul(void *state, vla_tensor *out, const vla_tensor *x, const 
                      .align_a = align_of(w->data), .align_b = align_of(xb), .align_d = align_of(o)};
     cuda_plan *p = NULL;
     VLA_TRY(get_plan(st, &key, &p));
-    if (p->usable) {
-        vla_status s = run_lt(st, p, o, xb, w->data, bf);
-        if (s != VLA_ERR_UNSUPPORTED) return s;
-    }
+    int fallback = !p->usable;
+    if (!fallback) VLA_TRY(run_lt(st, p, o, xb, w->data, bf, &fallback));
+    if (!fallback) return VLA_OK;
     return cuda_gemm_simt(st, o, xf, w->data, w->dtype, bf, M, N, K);
 }

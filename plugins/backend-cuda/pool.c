@@ -107,7 +107,8 @@ static int cache_put(cuda_pool *p, cuda_block b) {
     return 1;
 }
 
-vla_status cuda_pool_trim(cuda_state *st) {
+/* Return every cached block to the driver (the stream is synchronised first). */
+static vla_status pool_trim(cuda_state *st) {
     cuda_pool *p = &st->pool;
     if (!p->n_cached) return VLA_OK;
     CUDA_TRY("alloc", "cudaStreamSynchronize", cudaStreamSynchronize(st->stream));
@@ -123,7 +124,7 @@ static vla_status device_malloc(cuda_state *st, size_t size, void **ptr) {
     cudaError_t e = cudaMalloc(ptr, size);
     if (e == cudaErrorMemoryAllocation) {
         cudaGetLastError();
-        VLA_TRY(cuda_pool_trim(st));
+        VLA_TRY(pool_trim(st));
         e = cudaMalloc(ptr, size);
     }
     if (e == cudaErrorMemoryAllocation) {

@@ -107,11 +107,15 @@ static void test_malformed(void) {
 }
 
 static char *repeat(const char *head, int n, const char *mid, const char *tail, int m) {
-    size_t len = strlen(head) * (size_t)n + strlen(mid) + strlen(tail) * (size_t)m + 1;
-    char *s = malloc(len), *p = s;
-    for (int i = 0; i < n; i++) p += sprintf(p, "%s", head);
-    p += sprintf(p, "%s", mid);
-    for (int i = 0; i < m; i++) p += sprintf(p, "%s", tail);
+    size_t lh = strlen(head), lm = strlen(mid), lt = strlen(tail);
+    size_t len = lh * (size_t)n + lm + lt * (size_t)m + 1, o = 0;
+    char *s = malloc(len);
+    if (!s) abort();
+    for (int i = 0; i < n; i++, o += lh) memcpy(s + o, head, lh);
+    memcpy(s + o, mid, lm);
+    o += lm;
+    for (int i = 0; i < m; i++, o += lt) memcpy(s + o, tail, lt);
+    s[o] = '\0';
     return s;
 }
 
@@ -120,6 +124,7 @@ static void test_limits(void) {
     /* 64 levels (the root map counts) are fine, 65 are refused */
     char *ok = repeat("[", 63, "1", "]", 63), *deep = repeat("[", 64, "1", "]", 64);
     char *ok_text = malloc(strlen(ok) + 4), *deep_text = malloc(strlen(deep) + 4);
+    if (!ok_text || !deep_text) abort();
     sprintf(ok_text, "a: %s", ok);
     sprintf(deep_text, "a: %s", deep);
     CHECK_OK(vla_config_parse(ok_text, strlen(ok_text), "t.yaml", &c));
