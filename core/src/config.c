@@ -153,7 +153,7 @@ const char *cfg_path_join(const vla_config *node, const char *rel, char *buf, si
 }
 
 /* "file:line", or just the origin when there is no line ("--a.b") */
-static const char *cfg_loc(const vla_config *n, char *buf, size_t cap) {
+const char *cfg_loc(const vla_config *n, char *buf, size_t cap) {
     if (n->line > 0)
         snprintf(buf, cap, "%s:%d", n->src->name, n->line);
     else

@@ -59,8 +59,10 @@ static vla_status find(const vla_config *node, const char *path, bool required, 
                          cfg_path_join(node, path, full, sizeof full), cfg_describe(last, what, sizeof what));
     *out = NULL;
     if (!required) return VLA_OK;
-    return vla_error(VLA_ERR_NOT_FOUND, "%s: %s: required key is missing", last ? last->src->name : "(no config)",
-                     cfg_path_join(node, path, full, sizeof full));
+    /* name the file and line of the deepest map that does exist */
+    char loc[CFG_MSG];
+    return vla_error(VLA_ERR_NOT_FOUND, "%s: %s: required key is missing",
+                     last ? cfg_loc(last, loc, sizeof loc) : "(no config)", cfg_path_join(node, path, full, sizeof full));
 }
 
 static bool plain(const vla_config *n) { return n->kind == VLA_CONFIG_SCALAR && !n->quoted; }

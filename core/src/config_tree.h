@@ -67,6 +67,8 @@ vla_status cfg_set_node(vla_config *root, const char *path, vla_config *value, c
 #define CFG_MSG 1024
 const char *cfg_path_join(const vla_config *node, const char *rel, char *buf, size_t cap);
 const char *cfg_where(const vla_config *n, char *buf, size_t cap);
+/* "file:line" of a node (or its override origin) */
+const char *cfg_loc(const vla_config *n, char *buf, size_t cap);
 const char *cfg_describe(const vla_config *n, char *buf, size_t cap);
 
 /* YAML 1.2 core schema on plain text: null (null, Null, NULL, ~, empty), or

@@ -75,8 +75,7 @@ missing_key)
   # a config with no framework preset that names no head plugin
   printf 'framework:\n  action_model:\n    action_dim: 7\n    action_horizon: 4\nvla:\n  backbone:\n    plugin: qwen3vl\n    model_dir: %s/configs/tiny/qwen3vl\n' "$root" >"$tmp/nohead.yaml"
   expect_fail run --config "$tmp/nohead.yaml" --image "$img" --instruction "$instr"
-  expect_err "nohead.yaml"
-  expect_err "vla.head.plugin"
+  expect_err "nohead.yaml:5: vla.head.plugin: required key is missing"
   ;;
 bad_inputs)
   expect_fail run --image "$img" --instruction "$instr" --unnorm-key oxe_nowhere

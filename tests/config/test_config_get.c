@@ -123,12 +123,12 @@ static void test_errors(void) {
               "run.yaml:15: framework.action_model.image_size.1: expected a map holding "
               "framework.action_model.image_size.1.x, got \"224\"");
 
-    /* missing keys name the file of the deepest map that exists and the full path */
+    /* missing keys name the file and line of the deepest map that exists, and the full path */
     CHECK_ERR(vla_config_int(cfg, "framework.action_model.num_layers", &i), VLA_ERR_NOT_FOUND,
-              "run.yaml: framework.action_model.num_layers: required key is missing");
-    CHECK_ERR(vla_config_string(cfg, "trainer.seed", &s), VLA_ERR_NOT_FOUND, "run.yaml: trainer.seed: required key is missing");
+              "run.yaml:4: framework.action_model.num_layers: required key is missing");
+    CHECK_ERR(vla_config_string(cfg, "trainer.seed", &s), VLA_ERR_NOT_FOUND, "run.yaml:2: trainer.seed: required key is missing");
     CHECK_ERR(vla_config_int(vla_config_get(cfg, "framework"), "qwenvl.base_vlm", &i), VLA_ERR_NOT_FOUND,
-              "run.yaml: framework.qwenvl.base_vlm: required key is missing");
+              "run.yaml:2: framework.qwenvl.base_vlm: required key is missing");
     CHECK_ERR(vla_config_seq_len(cfg, "datasets.nope", &n), VLA_ERR_NOT_FOUND, "datasets.nope: required key is missing");
     CHECK_ERR(vla_config_int(NULL, "x", &i), VLA_ERR_NOT_FOUND, "(no config): x: required key is missing");
 }
