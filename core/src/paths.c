@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <string.h>
+#include <sys/stat.h>
 
 bool vla_paths_in_build_tree(void) {
     Dl_info info;
@@ -12,4 +13,14 @@ bool vla_paths_in_build_tree(void) {
 
 const char *vla_paths_config_dir(void) {
     return vla_paths_in_build_tree() ? VLA_SOURCE_ROOT "/configs" : VLA_INSTALL_DATA_DIR "/configs";
+}
+
+bool vla_path_is_file(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool vla_path_is_dir(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }

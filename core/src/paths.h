@@ -5,6 +5,10 @@
 
 #include <stdbool.h>
 
+/* stat() helpers: true only for an existing regular file / directory */
+bool vla_path_is_file(const char *path);
+bool vla_path_is_dir(const char *path);
+
 /* true when the loaded libvla lives under VLA_BUILD_ROOT */
 bool vla_paths_in_build_tree(void);
 /* Directory of framework presets etc.: "<src>/configs" or "<prefix>/share/vla/configs". */

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "paths.h"
@@ -243,8 +242,7 @@ static vla_status policy_open(vla_policy *p, const vla_policy_options *o) {
     vla_run_folder *run = NULL;
     vla_status s = VLA_OK;
 
-    struct stat st;
-    bool bare_file = checkpoint && config_path && stat(checkpoint, &st) == 0 && S_ISREG(st.st_mode);
+    bool bare_file = checkpoint && config_path && vla_path_is_file(checkpoint);
     if (checkpoint && !bare_file) { /* a run folder, or a checkpoint inside one */
         VLA_TRY(vla_run_folder_open(checkpoint, -1, &run));
         if (!config_path) config_path = run->config_path;

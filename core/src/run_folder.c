@@ -1,6 +1,7 @@
 /* StarVLA run folders: find config.yaml, dataset_statistics.json and the
  * checkpoint of a step (the latest by default). */
 #include "vla/run_folder.h"
+#include "paths.h"
 
 #include <dirent.h>
 #include <stdbool.h>
@@ -12,15 +13,6 @@
 static const char *const step_suffixes[] = {"_model.safetensors", "_pytorch_model.pt"};
 #define N_SUFFIXES (sizeof step_suffixes / sizeof step_suffixes[0])
 
-static bool is_file(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static bool is_dir(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 static char *join(const char *a, const char *b) {
     size_t n = strlen(a) + strlen(b) + 2;
@@ -94,7 +86,7 @@ static vla_status pick_checkpoint(vla_run_folder *rf, int64_t step) {
     vla_status s = list_steps(rf, ckpt_dir);
     if (s == VLA_OK && step < 0 && rf->n_steps == 0) {
         char *final_pt = join(rf->run_dir, "final_model/pytorch_model.pt");
-        if (final_pt && is_file(final_pt)) {
+        if (final_pt && vla_path_is_file(final_pt)) {
             rf->checkpoint_path = final_pt;
             rf->step = -1;
             free(ckpt_dir);
@@ -121,7 +113,7 @@ static vla_status pick_checkpoint(vla_run_folder *rf, int64_t step) {
             snprintf(name, sizeof name, "steps_%lld%s", (long long)want, step_suffixes[i]);
             char *p = join(ckpt_dir, name);
             if (!p) s = vla_error(VLA_ERR_OOM, "run folder: out of memory");
-            else if (is_file(p)) rf->checkpoint_path = p;
+            else if (vla_path_is_file(p)) rf->checkpoint_path = p;
             else free(p);
         }
         rf->step = want;
@@ -158,7 +150,7 @@ static const char *base_of(const char *path, char *buf, size_t size) {
 
 static vla_status locate(vla_run_folder *rf, const char *path, int64_t step) {
     char base[256];
-    if (is_file(path)) {
+    if (vla_path_is_file(path)) {
         char *dir = parent_of(path);
         rf->run_dir = dir ? parent_of(dir) : NULL;
         free(dir);
@@ -174,7 +166,7 @@ static vla_status locate(vla_run_folder *rf, const char *path, int64_t step) {
         free(ckpt_dir);
         return s;
     }
-    if (!is_dir(path)) return vla_error(VLA_ERR_NOT_FOUND, "%s: no such file or folder", path);
+    if (!vla_path_is_dir(path)) return vla_error(VLA_ERR_NOT_FOUND, "%s: no such file or folder", path);
     rf->run_dir = strcmp(base_of(path, base, sizeof base), "checkpoints") == 0 ? parent_of(path) : strdup(path);
     if (!rf->run_dir) return vla_error(VLA_ERR_OOM, "run folder: out of memory");
     return pick_checkpoint(rf, step);
@@ -192,11 +184,11 @@ vla_status vla_run_folder_open(const char *path, int64_t step, vla_run_folder **
         rf->stats_path = join(rf->run_dir, "dataset_statistics.json");
         if (!rf->config_path || !rf->stats_path)
             s = vla_error(VLA_ERR_OOM, "run folder: out of memory");
-        else if (!is_file(rf->config_path))
+        else if (!vla_path_is_file(rf->config_path))
             s = vla_error(VLA_ERR_NOT_FOUND, "%s: not a StarVLA run folder: %s is missing", rf->run_dir,
                           rf->config_path);
     }
-    if (s == VLA_OK && !is_file(rf->stats_path)) {
+    if (s == VLA_OK && !vla_path_is_file(rf->stats_path)) {
         free(rf->stats_path);
         rf->stats_path = NULL;
     }

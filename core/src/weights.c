@@ -12,6 +12,7 @@
 
 #include "vla/run_folder.h"
 #include "weights_impl.h"
+#include "paths.h"
 
 struct vla_weights {
     vla_weight_info *t;
@@ -336,15 +337,6 @@ static bool ends_with(const char *s, const char *suffix) {
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-static bool is_file(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static bool is_dir(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 static vla_status open_file(vla_weights *w, const char *path, vla_progress_fn progress, void *user) {
     if (ends_with(path, ".json")) return vla_safetensors_read_index(w, path, progress, user);
@@ -375,12 +367,12 @@ static vla_status open_dir(vla_weights *w, const char *dir, vla_progress_fn prog
     char path[4096];
     for (size_t i = 0; i < sizeof hf_names / sizeof hf_names[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, hf_names[i]);
-        if (is_file(path)) return open_file(w, path, progress, user);
+        if (vla_path_is_file(path)) return open_file(w, path, progress, user);
     }
     snprintf(path, sizeof path, "%s/checkpoints", dir);
     char final_pt[4096];
     snprintf(final_pt, sizeof final_pt, "%s/final_model/pytorch_model.pt", dir);
-    if (is_dir(path) || is_file(final_pt) || ends_with(dir, "checkpoints") || ends_with(dir, "checkpoints/")) {
+    if (vla_path_is_dir(path) || vla_path_is_file(final_pt) || ends_with(dir, "checkpoints") || ends_with(dir, "checkpoints/")) {
         vla_run_folder *rf = NULL;
         VLA_TRY(vla_run_folder_open(dir, -1, &rf));
         vla_status s = open_file(w, rf->checkpoint_path, progress, user);
@@ -398,7 +390,7 @@ vla_status vla_weights_open(const char *path, vla_progress_fn progress, void *us
     if (!path || !*path) return vla_error(VLA_ERR_INVALID_ARG, "weights: empty path");
     vla_weights *w;
     VLA_TRY(vla_weights_new(&w));
-    vla_status s = is_dir(path) ? open_dir(w, path, progress, user) : open_file(w, path, progress, user);
+    vla_status s = vla_path_is_dir(path) ? open_dir(w, path, progress, user) : open_file(w, path, progress, user);
     if (s != VLA_OK) {
         vla_weights_close(w);
         return s;
