@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char *const step_suffixes[] = {"_model.safetensors", "_pytorch_model.pt"};
 #define N_SUFFIXES (sizeof step_suffixes / sizeof step_suffixes[0])
