@@ -6,14 +6,13 @@
 
 #include "vla/config.h"
 #include "vla/registry.h"
+#include "harness.h"
+#include "test_backend.h"
 
 vla_status lwfm_test_backend(const char *so_path, vla_backend **be, vla_ctx **c) {
-    const vla_plugin_desc *desc = NULL;
-    *be = NULL;
     *c = NULL;
-    VLA_TRY(vla_plugin_load_file(so_path, &desc));
-    if (desc->kind != VLA_PLUGIN_BACKEND) return vla_error(VLA_ERR_PLUGIN, "%s is not a backend", so_path);
-    VLA_TRY(vla_backend_create(desc->vtable, desc->name, NULL, be));
+    *be = test_backend_open(so_path, "");
+    if (!*be) return vla_error(VLA_ERR_PLUGIN, "no backend from %s", so_path);
     return vla_ctx_create(*be, 1 << 22, c);
 }
 

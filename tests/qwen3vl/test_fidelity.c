@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "test_backend.h"
 #include "qwen3vl.h"
 #include "vla/config.h"
 #include "vla/registry.h"
@@ -320,10 +321,10 @@ static void check_starvla_layout(env_t *E) {
 int main(int argc, char **argv) {
     if (argc != 2) return fprintf(stderr, "usage: test-qwen3vl-fidelity BACKEND.so\n"), 2;
     env_t E = {0};
-    const vla_plugin_desc *bd;
-    CHECK_OK(vla_plugin_load_file(argv[1], &bd));
+    E.backend = test_backend_open(argv[1], "");
+    CHECK(E.backend != NULL);
     if (test_failures) return test_finish("test-qwen3vl-fidelity");
-    CHECK_OK(vla_backend_create(bd->vtable, "cpu", NULL, &E.backend));
+    printf("backend: %s\n", E.backend->name);
     char yaml[1024];
     snprintf(yaml, sizeof yaml, "model_dir: %s/qwen3vl/tiny\nmin_pixels: 4096\nmax_pixels: 8192\n", fixtures_dir());
     CHECK_OK(vla_config_parse(yaml, strlen(yaml), "test.yaml", &E.node));
