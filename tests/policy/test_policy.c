@@ -172,6 +172,14 @@ int main(void) {
                   "loaded checkpoint gives different actions (max diff %g)", max_abs_diff(a.v, b.v, a.n));
         vla_policy_close(loaded);
     }
+    /* a checkpoint file inside a run folder selects that step explicitly */
+    vla_policy_options fopts = {.checkpoint = ckpt};
+    CHECK_OK(vla_policy_open(&fopts, &loaded));
+    if (loaded) {
+        CHECK_OK(predict(loaded, &img.img, instr, 1, 3, &b));
+        CHECK(memcmp(a.v, b.v, sizeof(float) * (size_t)a.n) == 0);
+        vla_policy_close(loaded);
+    }
 
     const char *victim = "action_model.model.transformer_blocks.2.attn1.to_k.weight";
     CHECK(write_checkpoint(vla_policy_params(p), ckpt, SKIP_ONE, victim));
