@@ -5,6 +5,7 @@
 
 #include "actions_io.h"
 #include "commands.h"
+#include "numbers.h"
 #include "overrides.h"
 #include "params_report.h"
 #include "vla/image.h"
@@ -39,23 +40,6 @@ void help_run(FILE *f) {
             "  --KEY.PATH VALUE    config override, e.g. --framework.name QwenOFT\n");
 }
 
-static int parse_state(const char *text, float *state, int32_t *n) {
-    const char *p = text;
-    *n = 0;
-    while (*p) {
-        while (*p == ' ' || *p == ',' || *p == '\t') p++;
-        if (!*p) break;
-        if (*n == RUN_MAX_STATE) return 0;
-        char *end;
-        errno = 0;
-        float v = strtof(p, &end);
-        if (end == p || errno == ERANGE) return 0;
-        state[(*n)++] = v;
-        p = end;
-    }
-    return *n > 0;
-}
-
 static void print_chunk(const vla_actions *a) {
     printf("action chunk: %d steps x %d dims (un-normalised)\n", a->horizon, a->dim);
     printf("step");
@@ -77,7 +61,7 @@ typedef struct run_args {
     int32_t n_images;
     const char *instruction;
     float state[RUN_MAX_STATE];
-    int32_t state_dim;
+    int state_dim;
     int has_state;
     const char *unnorm_key;
     unsigned long long seed;
@@ -108,7 +92,7 @@ static int parse_args(int argc, char **argv, run_args *a, cli_overrides *ov) {
         } else if (strcmp(arg, "--instruction") == 0) {
             a->instruction = argv[++i];
         } else if (strcmp(arg, "--state") == 0) {
-            if (!parse_state(argv[++i], a->state, &a->state_dim))
+            if (!cli_parse_floats(argv[++i], a->state, RUN_MAX_STATE, &a->state_dim))
                 return cli_usage_error("run", "--state expects up to %d numbers, got \"%s\"", RUN_MAX_STATE,
                                        argv[i]);
             a->has_state = 1;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "numbers.h"
 #include "commands.h"
 #include "overrides.h"
 #include "tokenizer_cli.h"
@@ -135,19 +136,6 @@ typedef struct tok_args {
     cli_overrides ov;
 } tok_args;
 
-static int parse_state(tok_args *a, const char *s) {
-    char *end;
-    a->has_state = 1;
-    for (a->n_state = 0; *s; s = end) {
-        while (*s == ' ' || *s == ',' || *s == '\t') s++;
-        if (!*s) break;
-        double v = strtod(s, &end);
-        if (end == s || a->n_state == MAX_STATE) return 0;
-        a->state[a->n_state++] = (float)v;
-    }
-    return 1;
-}
-
 static int parse_args(int argc, char **argv, tok_args *a) {
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -172,7 +160,8 @@ static int parse_args(int argc, char **argv, tok_args *a) {
                 return cli_usage_error("tokenize", "--image-tokens wants a positive count");
             a->image_tokens[a->n_images++] = n;
         } else if (strcmp(arg, "--state") == 0 && has_value) {
-            if (!parse_state(a, argv[++i]))
+            a->has_state = 1;
+            if (!cli_parse_floats(argv[++i], a->state, MAX_STATE, &a->n_state))
                 return cli_usage_error("tokenize", "--state wants up to %d numbers, e.g. \"0.1 -0.5 1\"", MAX_STATE);
         } else if (arg[0] == '-' && arg[1] == '-') {
             return cli_usage_error("tokenize", "unknown option '%s'", arg);

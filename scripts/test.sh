@@ -9,6 +9,13 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 passed=0 failed=0 skipped=0
 
+run_meson_tests() { # $1 = build dir, then meson test options; fresh log every run
+  local dir="$1"; shift
+  rm -f "$dir/meson-logs/testlog.json"
+  meson test -C "$dir" "$@" || true
+  count_meson "$dir"
+}
+
 count_meson() { # $1 = build dir; adds meson's testlog summary to the totals
   local log="$1/meson-logs/testlog.json"
   [ -f "$log" ] || { failed=$((failed + 1)); return; }
@@ -22,8 +29,7 @@ count_meson() { # $1 = build dir; adds meson's testlog summary to the totals
 echo "== release build: all tests"
 [ -f build/build.ninja ] || meson setup build -Dcuda=auto >/dev/null
 if ninja -C build >/dev/null; then
-  meson test -C build --num-processes "$jobs" --print-errorlogs --no-rebuild || true
-  count_meson build
+  run_meson_tests build --num-processes "$jobs" --print-errorlogs --no-rebuild
 else
   echo "build failed"; failed=$((failed + 1))
 fi
@@ -51,10 +57,9 @@ if [ ! -f build-asan/build.ninja ]; then
 fi
 if ninja -C build-asan >/dev/null; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    meson test -C build-asan --num-processes "$jobs" --print-errorlogs --no-rebuild \
+    run_meson_tests build-asan --num-processes "$jobs" --print-errorlogs --no-rebuild \
     --suite core --suite config --suite ops --suite weights --suite tokenizer --suite image \
-    --suite smoke --suite cli --suite policy --timeout-multiplier 4 || true
-  count_meson build-asan
+    --suite smoke --suite cli --suite policy --timeout-multiplier 4
 else
   echo "sanitizer build failed"; failed=$((failed + 1))
 fi
@@ -68,7 +73,9 @@ if command -v clang >/dev/null; then
   fi
   if ninja -C build-fuzz >/dev/null; then
     seconds=${VLA_FUZZ_SECONDS:-20}
-    for bin in $(find build-fuzz -type f -name 'fuzz_*' -perm -u+x | sort); do
+    fuzzers=$(find build-fuzz -type f -name 'fuzz_*' -perm -u+x | sort)
+    [ -n "$fuzzers" ] || { echo "fuzz: no targets were built"; failed=$((failed + 1)); }
+    for bin in $fuzzers; do
       name=$(basename "$bin")
       corpus="tests/fuzz/corpus/$name"
       work=$(mktemp -d)

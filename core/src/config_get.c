@@ -196,6 +196,23 @@ CONFIG_GETTERS(double, double, to_double)
 CONFIG_GETTERS(bool, bool, to_bool)
 CONFIG_GETTERS(string, const char *, to_string)
 
+vla_status vla_config_int_range(const vla_config *node, const char *path, int64_t dflt, int64_t lo, int64_t hi,
+                                int64_t *out) {
+    const vla_config *n;
+    VLA_TRY(find(node, path, false, &n));
+    if (!n) {
+        *out = dflt;
+        return VLA_OK;
+    }
+    VLA_TRY(to_int(n, out));
+    if (*out < lo || *out > hi) {
+        char where[CFG_MSG];
+        return vla_error(VLA_ERR_INVALID_ARG, "%s: %lld is out of range [%lld, %lld]", cfg_where(n, where, sizeof where),
+                         (long long)*out, (long long)lo, (long long)hi);
+    }
+    return VLA_OK;
+}
+
 static vla_status find_seq(const vla_config *node, const char *path, const vla_config **seq) {
     VLA_TRY(find(node, path, true, seq));
     return (*seq)->kind == VLA_CONFIG_SEQ ? VLA_OK : type_error(*seq, "a sequence");

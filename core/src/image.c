@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "image_internal.h"
+#include "paths.h"
 
 void vla_image_buf_free(vla_image_buf *b) {
     if (!b) return;
@@ -50,6 +52,9 @@ vla_status vla_image_buf_alloc(int32_t height, int32_t width, int32_t channels, 
 
 vla_status vla_image_load(const char *path, vla_image_buf *out) {
     memset(out, 0, sizeof *out);
+    if (!vla_path_is_file(path))
+        return vla_error(VLA_ERR_IO, "%s: cannot open: %s", path,
+                         access(path, F_OK) == 0 ? "not a regular file" : strerror(errno));
     FILE *f = fopen(path, "rb");
     if (!f) return vla_error(VLA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     vla_status s = VLA_OK;

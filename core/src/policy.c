@@ -400,12 +400,19 @@ static vla_status unnormalize(vla_policy *p, int32_t batch, const char *unnorm_k
 vla_status vla_policy_predict_batch(vla_policy *p, const vla_policy_example *examples, int32_t batch,
                                     const vla_predict_options *opts, vla_actions *out) {
     static const vla_predict_options defaults = {0, NULL, NULL};
+    if (!p || !examples || !out)
+        return vla_error(VLA_ERR_INVALID_ARG, "vla_policy_predict_batch: policy, examples and out are required");
     if (!opts) opts = &defaults;
     memset(out, 0, sizeof *out);
     if (!p->ctx) return vla_error(VLA_ERR_INVALID_ARG, "policy was opened for a dry run: it cannot predict");
     if (batch < 1 || batch > POLICY_MAX_BATCH)
         return vla_error(VLA_ERR_INVALID_ARG, "batch of %d examples (1..%d)", batch, POLICY_MAX_BATCH);
-    for (int32_t b = 0; b < batch; b++) VLA_TRY(check_example(p, &examples[b], b));
+    for (int32_t b = 0; b < batch; b++) {
+        VLA_TRY(check_example(p, &examples[b], b));
+        if ((examples[b].state == NULL) != (examples[0].state == NULL))
+            return vla_error(VLA_ERR_INVALID_ARG, "example %d %s a state but example 0 %s: give all or none", b,
+                             examples[b].state ? "has" : "has no", examples[0].state ? "has one" : "does not");
+    }
     if (p->stats) { /* fail on a bad unnorm_key before spending compute */
         const vla_stats_entry *entry;
         VLA_TRY(vla_stats_select(p->stats, opts->unnorm_key, &entry));
@@ -425,12 +432,8 @@ vla_status vla_policy_predict_batch(vla_policy *p, const vla_policy_example *exa
     if (s == VLA_OK && state_dim && !p->recipe.state_in_prompt && examples[0].state) {
         head_state = calloc((size_t)batch * state_dim, sizeof *head_state);
         if (!head_state) s = vla_error(VLA_ERR_OOM, "policy: out of memory for states");
-        for (int32_t b = 0; s == VLA_OK && b < batch; b++) {
-            if (!examples[b].state)
-                s = vla_error(VLA_ERR_INVALID_ARG, "example %d has no state but example 0 has one", b);
-            else
-                memcpy(head_state + (size_t)b * state_dim, examples[b].state, state_dim * sizeof(float));
-        }
+        for (int32_t b = 0; s == VLA_OK && b < batch; b++)
+            memcpy(head_state + (size_t)b * state_dim, examples[b].state, state_dim * sizeof(float));
     }
     double t_tok = vla_ctx_clock(p->ctx);
 
@@ -469,6 +472,7 @@ vla_status vla_policy_predict_batch(vla_policy *p, const vla_policy_example *exa
 vla_status vla_policy_predict(vla_policy *p, const vla_image *images, int32_t n_images,
                               const char *instruction, const float *state, const char *unnorm_key,
                               vla_actions *out) {
+    if (!p) return vla_error(VLA_ERR_INVALID_ARG, "vla_policy_predict: policy is NULL");
     vla_policy_example e = {images, n_images, instruction, state, state ? p->state_dim : 0};
     vla_predict_options o = {0, NULL, unnorm_key};
     return vla_policy_predict_batch(p, &e, 1, &o, out);

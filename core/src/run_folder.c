@@ -150,9 +150,13 @@ static const char *base_of(const char *path, char *buf, size_t size) {
 static vla_status locate(vla_run_folder *rf, const char *path, int64_t step) {
     char base[256];
     if (vla_path_is_file(path)) {
-        char *dir = parent_of(path);
-        rf->run_dir = dir ? parent_of(dir) : NULL;
-        free(dir);
+        /* RUN/checkpoints/steps_N_....pt or RUN/final_model/pytorch_model.pt; any other
+         * file's own folder is taken as the run folder */
+        char *dir = parent_of(path), name[256];
+        bool nested = dir && (strcmp(base_of(dir, name, sizeof name), "checkpoints") == 0 ||
+                              strcmp(name, "final_model") == 0);
+        rf->run_dir = dir && nested ? parent_of(dir) : dir;
+        if (nested) free(dir);
         rf->checkpoint_path = strdup(path);
         if (!rf->run_dir || !rf->checkpoint_path) return vla_error(VLA_ERR_OOM, "run folder: out of memory");
         size_t si;

@@ -86,10 +86,12 @@ static vla_status parse_entry(const char *path, const cJSON *e, uint64_t data_si
     int64_t nbytes;
     if (numel < 0 || __builtin_mul_overflow(numel, (int64_t)vla_dtype_size(info->dtype), &nbytes))
         return vla_error(VLA_ERR_LIMIT, "%s: tensor '%s': element count overflows", path, name);
+    /* strides can overflow even when a zero dim makes numel 0 */
     int64_t stride = 1;
     for (d = ndim - 1; d >= 0; d--) {
         info->stride[d] = stride;
-        stride *= info->shape[d] ? info->shape[d] : 1;
+        if (__builtin_mul_overflow(stride, info->shape[d] ? info->shape[d] : 1, &stride))
+            return vla_error(VLA_ERR_LIMIT, "%s: tensor '%s': shape overflows", path, name);
     }
     int64_t begin, end;
     if (!cJSON_IsArray(offs) || cJSON_GetArraySize(offs) != 2 || !json_uint(offs->child, &begin) ||

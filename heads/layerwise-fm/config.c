@@ -14,34 +14,25 @@
 #define AM "framework.action_model."
 #define DIT AM "diffusion_model_cfg."
 
-/* A key counts as given when present and not YAML null (StarVLA writes
- * `action_dit_hidden_dim: null` to mean "use the VLM width"). */
+/* Present and not YAML null: picks between alternative StarVLA keys. */
 static bool given(const vla_config *node, const char *path) {
     const vla_config *v = node ? vla_config_get(node, path) : NULL;
     return v && vla_config_kind_of(v) != VLA_CONFIG_NULL;
 }
 
+/* Ranged integer with a default; absent or YAML null means the default
+ * (StarVLA writes `action_dit_hidden_dim: null` to mean "use the VLM width"). */
 static vla_status get_int(const vla_config *node, const char *path, int64_t dflt, int64_t lo, int64_t hi,
                           int32_t *out) {
     int64_t v = dflt;
-    if (!given(node, path)) {
-        *out = (int32_t)dflt;
-        return VLA_OK;
-    }
-    VLA_TRY(vla_config_int(node, path, &v));
-    if (v < lo || v > hi) {
-        const vla_config *at = vla_config_get(node, path);
-        return vla_error(VLA_ERR_INVALID_ARG, "%s:%d: %s: %lld is out of range [%lld, %lld]", vla_config_file(at),
-                         vla_config_line(at), path, (long long)v, (long long)lo, (long long)hi);
-    }
+    if (node) VLA_TRY(vla_config_int_range(node, path, dflt, lo, hi, &v));
     *out = (int32_t)v;
     return VLA_OK;
 }
 
 static vla_status get_bool(const vla_config *node, const char *path, bool dflt, bool *out) {
     *out = dflt;
-    if (given(node, path)) VLA_TRY(vla_config_bool(node, path, out));
-    return VLA_OK;
+    return node ? vla_config_bool_or(node, path, dflt, out) : VLA_OK;
 }
 
 static vla_status load_head_section(const vla_config *node, lwfm_config *cfg) {
@@ -51,7 +42,7 @@ static vla_status load_head_section(const vla_config *node, lwfm_config *cfg) {
     cfg->projector = LWFM_PROJECTOR_LAYERNORM_LINEAR;
     if (!node) return VLA_OK;
     VLA_TRY(vla_config_check_keys(node, allowed));
-    if (given(node, "projector")) VLA_TRY(vla_config_string(node, "projector", &projector));
+    VLA_TRY(vla_config_string_or(node, "projector", projector, &projector));
     if (strcmp(projector, "identity") == 0)
         cfg->projector = LWFM_PROJECTOR_IDENTITY;
     else if (strcmp(projector, "layernorm_linear") != 0)
@@ -61,7 +52,7 @@ static vla_status load_head_section(const vla_config *node, lwfm_config *cfg) {
                          vla_config_path(node), projector);
     VLA_TRY(get_bool(node, "use_state_token", false, &cfg->use_state_token));
     VLA_TRY(get_bool(node, "reference_path", false, &cfg->reference_path));
-    if (given(node, "param_prefix")) VLA_TRY(vla_config_string(node, "param_prefix", &prefix));
+    VLA_TRY(vla_config_string_or(node, "param_prefix", prefix, &prefix));
     if (strlen(prefix) >= sizeof cfg->param_prefix)
         return vla_error(VLA_ERR_LIMIT, "%s: %s.param_prefix is longer than %zu characters",
                          vla_config_file(node), vla_config_path(node), sizeof cfg->param_prefix - 1);

@@ -64,7 +64,6 @@ malformed_yaml)
 wrong_type)
   cp configs/default.yaml "$tmp/run.yaml"
   sed -i "s#model_dir: tiny/qwen3vl#model_dir: $root/configs/tiny/qwen3vl#; s#file: tiny/tokenizer.json#file: $root/configs/tiny/tokenizer.json#; s#stats: tiny/#stats: $root/configs/tiny/#" "$tmp/run.yaml"
-  printf '    action_dim: seven\n' >>"$tmp/run.yaml.tail"
   awk '{print} /^  action_model:$/ {print "    action_dim: seven"}' "$tmp/run.yaml" >"$tmp/typed.yaml"
   expect_fail run --config "$tmp/typed.yaml" --image "$img" --instruction "$instr"
   expect_err "typed.yaml:"; expect_err "framework.action_model.action_dim"; expect_err "expected an integer"; expect_err '"seven"'

@@ -325,7 +325,9 @@ int main(int argc, char **argv) {
     char probe[4200];
     snprintf(probe, sizeof probe, "%s/weights_qwenpi_v3.safetensors", dir);
     FILE *f = fopen(probe, "rb");
-    if (!f) TEST_SKIP("%s is missing (run tools/layerwise_fm_fixtures.py)", probe);
+    CHECK_MSG(f != NULL, "%s is missing: the fixtures are committed (regenerate with tools/layerwise_fm_fixtures.py)",
+              probe);
+    if (!f) return test_finish("test_lwfm_fixtures");
     fclose(f);
     CHECK_OK(lwfm_test_backend(argv[1], &be, &ctx));
     if (!ctx) return test_finish("test_lwfm_fixtures");

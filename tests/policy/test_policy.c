@@ -97,6 +97,8 @@ static void write_run_folder(const char *dir) {
     mkdir(path, 0700);
     snprintf(path, sizeof path, "%s/config.yaml", dir);
     FILE *f = fopen(path, "w");
+    CHECK_MSG(f != NULL, "cannot write %s", path);
+    if (!f) return;
     fprintf(f,
             "framework:\n  name: QwenPI_v3\n  action_model:\n    diffusion_model_cfg:\n"
             "      action_dit_hidden_dim: 64\n      attention_head_dim: 16\n"
@@ -107,7 +109,7 @@ static void write_run_folder(const char *dir) {
     fclose(f);
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "cp '%s/configs/tiny/dataset_statistics.json' '%s/'", root, dir);
-    if (system(cmd) != 0) fprintf(stderr, "copy failed\n");
+    CHECK_MSG(system(cmd) == 0, "%s failed", cmd);
 }
 
 int main(void) {
@@ -127,7 +129,7 @@ int main(void) {
 
     const char *instr[] = {"put the spoon on the towel", "open the top drawer of the cabinet please",
                            "stack the red block on the blue one", "x"};
-    chunk a, b, batch;
+    chunk a, b;
     CHECK_OK(predict(p, &img.img, instr, 1, 3, &a));
     CHECK_OK(predict(p, &img.img, instr, 1, 3, &b));
     CHECK(a.n == 16 * 7 && memcmp(a.v, b.v, sizeof(float) * (size_t)a.n) == 0);
@@ -141,8 +143,6 @@ int main(void) {
     for (int i = 0; i < 3; i++) ex[i] = (vla_policy_example){&img.img, 1, instr[i], NULL, 0};
     vla_predict_options o = {0, noise, NULL};
     vla_actions out;
-    CHECK_OK(vla_policy_predict_batch(p, ex, 3, &o, &out));
-    memcpy(batch.v, out.actions, sizeof(float) * 3 * 16 * 7);
     double worst = 0;
     for (int i = 0; i < 3; i++) {
         vla_predict_options oi = {0, noise + i * 16 * 7, NULL};

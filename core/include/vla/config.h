@@ -77,6 +77,9 @@ vla_status vla_config_double_or(const vla_config *node, const char *path, double
 vla_status vla_config_bool_or(const vla_config *node, const char *path, bool dflt, bool *out);
 vla_status vla_config_string_or(const vla_config *node, const char *path, const char *dflt,
                                 const char **out);
+/* vla_config_int_or, then lo <= value <= hi (the error names file, line and path). */
+vla_status vla_config_int_range(const vla_config *node, const char *path, int64_t dflt, int64_t lo, int64_t hi,
+                                int64_t *out);
 /* Sequences: length (fails if not a sequence) and element access. */
 vla_status vla_config_seq_len(const vla_config *node, const char *path, size_t *out);
 const vla_config *vla_config_seq_at(const vla_config *seq, size_t i);
