@@ -18,14 +18,20 @@ attention, real ``AutoProcessor`` with left padding, chat template, CoT prompt),
 ``normalized_actions`` (numpy) out. The un-normalisation of the websocket wrapper is a
 numpy affine map and is not timed.
 
-One thing is replaced, for the duration of the build only: the name
+Two things are replaced. For the duration of the build only, the name
 ``Qwen3VLForConditionalGeneration`` inside StarVLA's QWen3 module, by a class whose
 ``from_pretrained(folder, ...)`` builds the model from the folder's config.json with
 transformers' own seeded initialisation (``_from_config``) instead of reading weights.
 The folder is a temporary one holding config.json, the processor/chat-template JSONs and
 tokenizer.json; its name contains "Qwen3-VL" so that StarVLA's ``get_vlm_model`` picks the
-Qwen3-VL interface. The StarVLA import, commit lookup and tiny head shape come from
-tools/layerwise_fm_fixtures.py.
+Qwen3-VL interface. And on a CPU with --dtype bf16 only, the head's output is cast to
+float32: StarVLA runs the head under ``autocast("cuda", float32)``, which yields float32 on a
+GPU but is off on a CPU, where the bf16 result would fail StarVLA's final ``.numpy()`` (the
+head itself then computes in bf16 on a CPU, in float32 on a GPU). The StarVLA import, commit
+lookup and tiny head shape come from tools/layerwise_fm_fixtures.py.
+
+On a shared or busy CPU, pass --threads 1: with more threads than idle cores, torch's
+OpenMP waits made calls up to 50x slower here.
 
 --tiny swaps in the tiny Qwen3-VL of tests/fixtures/qwen3vl/tiny, the tiny tokenizer
 configs/tiny/tokenizer.json and the tiny head of the layer-wise fixtures (DiT width 64):
@@ -39,6 +45,7 @@ import os
 import platform
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -193,6 +200,15 @@ def time_batch(fw, image, instruction, batch, warmup, iters, device):
     return r
 
 
+def nvidia_driver():
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                             capture_output=True, text=True, check=True, timeout=30).stdout
+        return out.split("\n")[0].strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 def versions(sv, device):
     import diffusers
     import transformers
@@ -214,7 +230,7 @@ def versions(sv, device):
     if device.type == "cuda":
         p = torch.cuda.get_device_properties(device)
         v.update(gpu=torch.cuda.get_device_name(device), gpu_memory_bytes=p.total_memory,
-                 gpu_capability=f"{p.major}.{p.minor}", driver_cuda=torch._C._cuda_getDriverVersion())
+                 gpu_capability=f"{p.major}.{p.minor}", nvidia_driver=nvidia_driver())
     return v
 
 
