@@ -51,29 +51,9 @@ static size_t make_zip(uint8_t *out, const char *const *names, const uint8_t *co
     return (size_t)(p - out);
 }
 
-static void open_and_read(const uint8_t *data, size_t size) {
-    char path[64];
-    int fd = memfile(data, size, path, sizeof path);
-    if (fd < 0) return;
-    vla_weights *w = NULL;
-    if (vla_weights_open(path, NULL, NULL, &w) == VLA_OK) {
-        for (size_t i = 0; i < vla_weights_count(w); i++) {
-            const vla_weight_info *t = vla_weights_at(w, i);
-            size_t n = 1;
-            for (int d = 0; d < t->ndim; d++) n *= (size_t)t->shape[d];
-            if (n > (1u << 16)) continue;
-            float *buf = malloc((n + 1) * sizeof *buf);
-            if (buf) vla_weight_read(t, VLA_F32, buf, n * sizeof *buf);
-            free(buf);
-        }
-        vla_weights_close(w);
-    }
-    close(fd);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size >= 4 && memcmp(data, "PK\x03\x04", 4) == 0) {
-        open_and_read(data, size);
+        fuzz_open_and_read_weights(data, size, 1u << 16);
         return 0;
     }
     if (size > (1u << 20)) return 0;
@@ -84,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t lens[] = {size, 64, 16, 6};
     uint8_t *zip = malloc(size + 1024);
     if (!zip) return 0;
-    open_and_read(zip, make_zip(zip, names, bodies, lens, 4));
+    fuzz_open_and_read_weights(zip, make_zip(zip, names, bodies, lens, 4), 1u << 16);
     free(zip);
     return 0;
 }

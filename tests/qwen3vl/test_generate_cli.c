@@ -4,18 +4,10 @@
  * [45 x 8] = "NNNNNNNN"); usage errors exit with 2. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "fixture.h"
+#include "run_command.h"
 
-static int run(const char *cmd, char *out, size_t cap) {
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 int main(int argc, char **argv) {
     if (argc != 3) return fprintf(stderr, "usage: test-generate-cli VLA SOURCE_ROOT\n"), 2;
@@ -24,13 +16,13 @@ int main(int argc, char **argv) {
              "'%s' generate --model-dir '%s/qwen3vl/tiny' --tokenizer '%s/configs/tiny/tokenizer.json' "
              "--image '%s/images/sample_224.png' --max-new-tokens 8 'Describe this image.'",
              argv[1], fixtures_dir(), argv[2], fixtures_dir());
-    int rc = run(cmd, out, sizeof out);
+    int rc = run_command(cmd, out, sizeof out);
     printf("vla generate printed: \"%s\" (exit %d)\n", out, rc);
     CHECK(rc == 0);
     CHECK_MSG(strcmp(out, "NNNNNNNN\n") == 0, "expected transformers' greedy answer \"NNNNNNNN\"");
     snprintf(cmd, sizeof cmd, "'%s' generate --model-dir x 2>/dev/null", argv[1]);
-    CHECK(run(cmd, out, sizeof out) == 2);
+    CHECK(run_command(cmd, out, sizeof out) == 2);
     snprintf(cmd, sizeof cmd, "'%s' generate --model-dir /nonexistent --tokenizer x hi 2>/dev/null", argv[1]);
-    CHECK(run(cmd, out, sizeof out) == 1);
+    CHECK(run_command(cmd, out, sizeof out) == 1);
     return test_finish("test-generate-cli");
 }

@@ -2,8 +2,8 @@
  * QwenPI_v3 model-card counts from the shape-only checkpoint, the listing of a
  * torch.save file against PyTorch's own description, run folders, and exit
  * codes and messages for hostile files and bad usage. */
-#include <sys/wait.h>
 
+#include "run_command.h"
 #include "weights_test.h"
 
 static const char *vla;
@@ -12,12 +12,7 @@ static const char *vla;
 static int run(const char *args, char *out, size_t cap) {
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "'%s' inspect %s 2>&1", vla, args);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return run_command(cmd, out, cap);
 }
 
 /* A line that starts with "  <group>" and contains `count`. */
